@@ -1,0 +1,191 @@
+//! One public method per operation on `np6_client::Client`, and the
+//! operation table.
+//!
+//! The methods are derived from the methods progenitor generated (read back
+//! with syn), so argument and result types are exactly progenitor's: nothing
+//! here re-implements typify. Each method
+//! - takes the arguments in spec order (path in path order, then the others),
+//! - checks them as the spec asks (non-empty path segments,
+//!   `x-np6-ordered-params`, `x-np6-body-from-path`) before any request,
+//! - sends date-time query values at whole seconds, as NP6 documents them,
+//! - and runs the call through `Client::execute` (retries, deadline, typed
+//!   errors, tracing), returning the decoded value.
+
+use heck::ToSnakeCase;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{FnArg, GenericArgument, ImplItem, ImplItemFn, Item, Pat, PathArguments, ReturnType, Type};
+
+use crate::normalize::{Adapted, OperationFacts, ParamKind};
+use crate::BuildResult;
+
+pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenStream> {
+    let methods = generated_methods(generated);
+    let mut wrappers = Vec::new();
+    let mut table = Vec::new();
+    for facts in &adapted.operations {
+        let method_name = facts.id.to_snake_case();
+        let method = methods
+            .iter()
+            .find(|m| m.sig.ident == method_name)
+            .ok_or_else(|| format!("progenitor generated no method {method_name} for operation {}", facts.id))?;
+        wrappers.push(wrapper(facts, method, table.len()).map_err(|e| format!("operation {}: {e}", facts.id))?);
+        table.push(table_entry(facts, &method_name));
+    }
+    let header = &adapted.api_key_header;
+    Ok(quote! {
+        /// The header that carries the API key (the spec's `apiKey` security scheme).
+        pub const API_KEY_HEADER: &str = #header;
+
+        /// Every operation of the spec, in spec order.
+        pub static OPERATIONS: &[crate::spec::Operation] = &[ #(#table),* ];
+
+        #(#wrappers)*
+    })
+}
+
+fn generated_methods(file: &syn::File) -> Vec<&ImplItemFn> {
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Impl(imp) if imp.trait_.is_none() => Some(imp),
+            _ => None,
+        })
+        .filter(|imp| matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident("Client")))
+        .flat_map(|imp| &imp.items)
+        .filter_map(|item| match item {
+            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
+fn table_entry(facts: &OperationFacts, method_name: &str) -> TokenStream {
+    let OperationFacts { id, method, path, statuses, .. } = facts;
+    let empty_status = facts.empty_success.iter().map(|(s, _)| s);
+    let empty_json = facts.empty_success.iter().map(|(_, j)| j);
+    quote! {
+        crate::spec::Operation {
+            id: #id,
+            method_name: #method_name,
+            method: #method,
+            path: #path,
+            statuses: &[#(#statuses),*],
+            empty_success: &[#((#empty_status, #empty_json)),*],
+        }
+    }
+}
+
+fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildResult<TokenStream> {
+    let name = &method.sig.ident;
+    let generics = &method.sig.generics;
+    let docs = method.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let value_type = response_value_type(&method.sig.output)?;
+
+    // progenitor's arguments, by Rust name.
+    let mut args: Vec<(syn::Ident, Type)> = Vec::new();
+    for input in method.sig.inputs.iter().skip(1) {
+        let FnArg::Typed(typed) = input else { return Err("unexpected receiver".into()) };
+        let Pat::Ident(ident) = &*typed.pat else { return Err("unexpected argument pattern".into()) };
+        args.push((ident.ident.clone(), (*typed.ty).clone()));
+    }
+    let call_args: Vec<_> = args.iter().map(|(ident, _)| ident.clone()).collect();
+    let find = |spec_name: &str| -> BuildResult<(syn::Ident, Type)> {
+        let snake = spec_name.to_snake_case();
+        args.iter()
+            .find(|(ident, _)| *ident == snake || *ident == format!("{snake}_"))
+            .cloned()
+            .ok_or_else(|| format!("parameter {spec_name} has no argument {snake} in progenitor's method").into())
+    };
+
+    // Arguments in spec order, then the body.
+    let mut ordered = Vec::new();
+    let mut checks = Vec::new();
+    for param in &facts.params {
+        let (ident, ty) = find(&param.name)?;
+        let spec_name = &param.name;
+        if param.in_path && param.kind == ParamKind::String {
+            checks.push(quote! { crate::runtime::check_path_segment(OPERATION, #spec_name, #ident)?; });
+        }
+        if !param.in_path && param.kind == ParamKind::DateTime {
+            checks.push(if param.required {
+                quote! { let #ident = &crate::runtime::whole_seconds(#ident); }
+            } else {
+                quote! {
+                    let #ident = #ident.map(crate::runtime::whole_seconds);
+                    let #ident = #ident.as_ref();
+                }
+            });
+        }
+        ordered.push(quote! { #ident: #ty });
+    }
+    let body = args.iter().find(|(ident, _)| ident == "body");
+    if let Some((ident, ty)) = body {
+        ordered.push(quote! { #ident: #ty });
+    }
+    if ordered.len() != args.len() {
+        return Err("progenitor's method has arguments the spec does not list as parameters".into());
+    }
+    if let Some((first, second)) = &facts.ordered {
+        let (a, _) = find(first)?;
+        let (b, _) = find(second)?;
+        checks.push(quote! { crate::runtime::check_ordered(OPERATION, (#first, #a), (#second, #b))?; });
+    }
+    if !facts.body_from_path.is_empty() {
+        if body.is_none() {
+            return Err("x-np6-body-from-path on an operation without a JSON body".into());
+        }
+        let mut fills = Vec::new();
+        for (property, param) in &facts.body_from_path {
+            let (ident, _) = find(param)?;
+            fills.push(quote! { (#property, #param, crate::runtime::to_json(OPERATION, &#ident)?) });
+        }
+        checks.push(quote! {
+            let body = &crate::runtime::fill_from_path(OPERATION, body, &[#(#fills),*])?;
+        });
+    }
+
+    let method_name = name.to_string();
+    let errors_doc = format!(
+        " # Errors\n\n An [`Error`](crate::Error): `InvalidArgument` before any request when an \
+         argument breaks the spec's rules, otherwise what the call met (see [`crate::Error`]). \
+         Documented statuses: {:?}.\n\n Retries and deadlines follow the client's configuration \
+         (`{method_name}` is {}).",
+        facts.statuses,
+        if crate::normalize::is_idempotent(&facts.method) { "idempotent: retried" } else { "not idempotent: not retried unless the caller opts in" }
+    );
+    Ok(quote! {
+        impl crate::Client {
+            #(#docs)*
+            #[doc = ""]
+            #[doc = #errors_doc]
+            pub async fn #name #generics (&'a self, #(#ordered),*) -> ::std::result::Result<#value_type, crate::Error> {
+                const OPERATION: &crate::spec::Operation = &OPERATIONS[#index];
+                #(#checks)*
+                self.execute(OPERATION, || self.inner.#name(#(#call_args),*)).await
+            }
+        }
+    })
+}
+
+/// `Result<ResponseValue<T>, Error<E>>` -> `T`.
+fn response_value_type(output: &ReturnType) -> BuildResult<Type> {
+    let ReturnType::Type(_, ty) = output else { return Err("method returns nothing".into()) };
+    let result = first_generic(ty, "Result")?;
+    first_generic(&result, "ResponseValue")
+}
+
+fn first_generic(ty: &Type, outer: &str) -> BuildResult<Type> {
+    if let Type::Path(path) = ty {
+        if let Some(segment) = path.path.segments.last() {
+            if segment.ident == outer {
+                if let PathArguments::AngleBracketed(args) = &segment.arguments {
+                    if let Some(GenericArgument::Type(inner)) = args.args.first() {
+                        return Ok(inner.clone());
+                    }
+                }
+            }
+        }
+    }
+    Err(format!("unexpected return type shape (expected {outer}<..>)").into())
+}
