@@ -44,8 +44,12 @@ fn run() -> BuildResult<()> {
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let raw: serde_json::Value = serde_saphyr::from_str(&text)
         .map_err(|e| format!("{} is not valid YAML: {e}", spec_path.display()))?;
-    let spec: openapiv3::OpenAPI = serde_json::from_value(raw)
-        .map_err(|e| format!("{} is not an OpenAPI 3.0 document: {e}", spec_path.display()))?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(raw).map_err(|e| {
+        format!(
+            "{} is not an OpenAPI 3.0 document: {e}",
+            spec_path.display()
+        )
+    })?;
 
     let adapted = normalize::adapt(spec)?;
 

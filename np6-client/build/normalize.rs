@@ -19,8 +19,8 @@
 use std::collections::BTreeMap;
 
 use openapiv3::{
-    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Response,
-    SchemaKind, SecurityScheme, StatusCode, Type,
+    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Response, SchemaKind,
+    SecurityScheme, StatusCode, Type,
 };
 
 use crate::BuildResult;
@@ -66,7 +66,11 @@ pub struct OperationFacts {
 
 pub fn adapt(mut spec: OpenAPI) -> BuildResult<Adapted> {
     if !spec.openapi.starts_with("3.0.") {
-        return Err(format!("the spec is OpenAPI {}; progenitor needs 3.0.x", spec.openapi).into());
+        return Err(format!(
+            "the spec is OpenAPI {}; progenitor needs 3.0.x",
+            spec.openapi
+        )
+        .into());
     }
     let api_key_header = api_key_header(&spec)?;
     let components = spec.components.clone().unwrap_or_default();
@@ -88,7 +92,9 @@ pub fn adapt(mut spec: OpenAPI) -> BuildResult<Adapted> {
         ];
         let shared_params = item.parameters.clone();
         for (method, operation) in methods {
-            let Some(operation) = operation.as_mut() else { continue };
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
             let where_ = format!("{method} {path}");
             let id = operation
                 .operation_id
@@ -118,7 +124,11 @@ pub fn adapt(mut spec: OpenAPI) -> BuildResult<Adapted> {
     if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
         return Err(format!("operationId {} is used twice", pair[0]).into());
     }
-    Ok(Adapted { spec, api_key_header, operations })
+    Ok(Adapted {
+        spec,
+        api_key_header,
+        operations,
+    })
 }
 
 /// The header of the one `apiKey` scheme the spec applies.
@@ -162,9 +172,9 @@ fn collect_params(
                 let schema = resolve(&components.schemas, schema, "schemas")?;
                 match &schema.schema_kind {
                     SchemaKind::Type(Type::String(s)) => match &s.format {
-                        openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => {
-                            ParamKind::DateTime
-                        }
+                        openapiv3::VariantOrUnknownOrEmpty::Item(
+                            openapiv3::StringFormat::DateTime,
+                        ) => ParamKind::DateTime,
                         _ => ParamKind::String,
                     },
                     _ => ParamKind::Other,
@@ -181,7 +191,13 @@ fn collect_params(
     }
     // Path parameters come first, in the order of the path template.
     let path = facts.path.clone();
-    facts.params.sort_by_key(|p| if p.in_path { path.find(&format!("{{{}}}", p.name)).unwrap_or(0) } else { usize::MAX });
+    facts.params.sort_by_key(|p| {
+        if p.in_path {
+            path.find(&format!("{{{}}}", p.name)).unwrap_or(0)
+        } else {
+            usize::MAX
+        }
+    });
 
     // A string path parameter is a plain `&str` for progenitor: a length
     // constraint would make typify invent a newtype per operation. The
@@ -189,15 +205,15 @@ fn collect_params(
     operation.parameters = all
         .into_iter()
         .map(|mut param| {
-            if let Parameter::Path { parameter_data, .. } = &mut param {
-                if let ParameterSchemaOrContent::Schema(schema) = &mut parameter_data.format {
-                    let mut inlined = resolve(&components.schemas, schema, "schemas")?.clone();
-                    if let SchemaKind::Type(Type::String(s)) = &mut inlined.schema_kind {
-                        s.min_length = None;
-                        s.max_length = None;
-                        s.pattern = None;
-                        *schema = ReferenceOr::Item(inlined);
-                    }
+            if let Parameter::Path { parameter_data, .. } = &mut param
+                && let ParameterSchemaOrContent::Schema(schema) = &mut parameter_data.format
+            {
+                let mut inlined = resolve(&components.schemas, schema, "schemas")?.clone();
+                if let SchemaKind::Type(Type::String(s)) = &mut inlined.schema_kind {
+                    s.min_length = None;
+                    s.max_length = None;
+                    s.pattern = None;
+                    *schema = ReferenceOr::Item(inlined);
                 }
             }
             Ok(ReferenceOr::Item(param))
@@ -216,7 +232,10 @@ fn collect_extensions(operation: &Operation, facts: &mut OperationFacts) -> Buil
     }
     if let Some(value) = operation.extensions.get("x-np6-body-from-path") {
         let map: BTreeMap<String, String> = serde_json::from_value(value.clone()).map_err(|e| {
-            format!("{}: x-np6-body-from-path maps body properties to path parameters: {e}", facts.id)
+            format!(
+                "{}: x-np6-body-from-path maps body properties to path parameters: {e}",
+                facts.id
+            )
         })?;
         for (property, param) in map {
             if !facts.params.iter().any(|p| p.in_path && p.name == param) {
@@ -252,7 +271,11 @@ fn adapt_responses(
         let response = resolve(&components.responses, response, "responses")?;
         if response.content.is_empty() {
             empty_successes.push(*code);
-        } else if response.content.keys().any(|k| k == "application/json" || k.starts_with("application/json;")) {
+        } else if response
+            .content
+            .keys()
+            .any(|k| k == "application/json" || k.starts_with("application/json;"))
+        {
             json_successes.push((*code, response.clone()));
         } else {
             other_successes = true;
@@ -297,15 +320,24 @@ fn adapt_responses(
             .into());
         }
     };
-    facts.empty_success = empty_successes.iter().map(|c| (*c, empty_value.to_owned())).collect();
+    facts.empty_success = empty_successes
+        .iter()
+        .map(|c| (*c, empty_value.to_owned()))
+        .collect();
 
     let mut single = first.clone();
-    single.description = format!("Success ({})", status_list(&json_successes, &empty_successes));
+    single.description = format!(
+        "Success ({})",
+        status_list(&json_successes, &empty_successes)
+    );
     operation
         .responses
         .responses
         .retain(|status, _| !matches!(status, StatusCode::Code(200..=299)));
-    operation.responses.responses.insert(StatusCode::Range(2), ReferenceOr::Item(single));
+    operation
+        .responses
+        .responses
+        .insert(StatusCode::Range(2), ReferenceOr::Item(single));
     Ok(())
 }
 
@@ -327,10 +359,12 @@ pub fn resolve<'a, T>(
             ReferenceOr::Item(item) => return Ok(item),
             ReferenceOr::Reference { reference } => {
                 let prefix = format!("#/components/{kind}/");
-                let name = reference
-                    .strip_prefix(&prefix)
-                    .ok_or_else(|| format!("unsupported $ref {reference} (expected {prefix}...)"))?;
-                current = map.get(name).ok_or_else(|| format!("$ref {reference} does not resolve"))?;
+                let name = reference.strip_prefix(&prefix).ok_or_else(|| {
+                    format!("unsupported $ref {reference} (expected {prefix}...)")
+                })?;
+                current = map
+                    .get(name)
+                    .ok_or_else(|| format!("$ref {reference} does not resolve"))?;
             }
         }
     }
@@ -339,5 +373,8 @@ pub fn resolve<'a, T>(
 
 /// Methods that may be repeated without changing the result (RFC 9110 9.2.2).
 pub fn is_idempotent(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE")
+    matches!(
+        method,
+        "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+    )
 }

@@ -31,7 +31,9 @@ pub fn collect(spec: &OpenAPI) -> BuildResult<Vec<OpenEnum>> {
     let mut found = Vec::new();
     let schemas = spec.components.iter().flat_map(|c| &c.schemas);
     for (name, schema) in schemas {
-        let ReferenceOr::Item(schema) = schema else { continue };
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
         let data = &schema.schema_data;
         if data.extensions.get("x-extensible-enum") != Some(&serde_json::Value::Bool(true)) {
             continue;
@@ -47,7 +49,9 @@ pub fn collect(spec: &OpenAPI) -> BuildResult<Vec<OpenEnum>> {
                     .enumeration
                     .iter()
                     .map(|v| {
-                        let v = v.clone().ok_or(format!("{where_}: null is not an enum value here"))?;
+                        let v = v
+                            .clone()
+                            .ok_or(format!("{where_}: null is not an enum value here"))?;
                         Ok((v.to_upper_camel_case(), v))
                     })
                     .collect::<BuildResult<Vec<_>>>()?;
@@ -60,19 +64,33 @@ pub fn collect(spec: &OpenAPI) -> BuildResult<Vec<OpenEnum>> {
                     .map(|v| serde_json::from_value(v.clone()))
                     .transpose()
                     .map_err(|e| format!("{where_}: x-enum-varnames must be a list of names: {e}"))?
-                    .ok_or(format!("{where_}: an integer x-extensible-enum needs x-enum-varnames"))?;
+                    .ok_or(format!(
+                        "{where_}: an integer x-extensible-enum needs x-enum-varnames"
+                    ))?;
                 let values: Vec<i64> = i.enumeration.iter().flatten().copied().collect();
                 if names.len() != values.len() || values.is_empty() {
-                    return Err(format!("{where_}: x-enum-varnames must name each enum value once").into());
+                    return Err(format!(
+                        "{where_}: x-enum-varnames must name each enum value once"
+                    )
+                    .into());
                 }
                 if values.iter().any(|v| i32::try_from(*v).is_err()) {
                     return Err(format!("{where_}: enum values must fit in an int32").into());
                 }
                 Values::Int(names.into_iter().zip(values).collect())
             }
-            _ => return Err(format!("{where_}: x-extensible-enum applies to string or integer enums").into()),
+            _ => {
+                return Err(format!(
+                    "{where_}: x-extensible-enum applies to string or integer enums"
+                )
+                .into());
+            }
         };
-        found.push(OpenEnum { name: name.to_upper_camel_case(), description, values });
+        found.push(OpenEnum {
+            name: name.to_upper_camel_case(),
+            description,
+            values,
+        });
     }
     Ok(found)
 }

@@ -14,10 +14,12 @@
 use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{FnArg, GenericArgument, ImplItem, ImplItemFn, Item, Pat, PathArguments, ReturnType, Type};
+use syn::{
+    FnArg, GenericArgument, ImplItem, ImplItemFn, Item, Pat, PathArguments, ReturnType, Type,
+};
 
-use crate::normalize::{Adapted, OperationFacts, ParamKind};
 use crate::BuildResult;
+use crate::normalize::{Adapted, OperationFacts, ParamKind};
 
 pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenStream> {
     let methods = generated_methods(generated);
@@ -28,8 +30,16 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
         let method = methods
             .iter()
             .find(|m| m.sig.ident == method_name)
-            .ok_or_else(|| format!("progenitor generated no method {method_name} for operation {}", facts.id))?;
-        wrappers.push(wrapper(facts, method, table.len()).map_err(|e| format!("operation {}: {e}", facts.id))?);
+            .ok_or_else(|| {
+                format!(
+                    "progenitor generated no method {method_name} for operation {}",
+                    facts.id
+                )
+            })?;
+        wrappers.push(
+            wrapper(facts, method, table.len())
+                .map_err(|e| format!("operation {}: {e}", facts.id))?,
+        );
         table.push(table_entry(facts, &method_name));
     }
     let header = &adapted.api_key_header;
@@ -61,7 +71,13 @@ fn generated_methods(file: &syn::File) -> Vec<&ImplItemFn> {
 }
 
 fn table_entry(facts: &OperationFacts, method_name: &str) -> TokenStream {
-    let OperationFacts { id, method, path, statuses, .. } = facts;
+    let OperationFacts {
+        id,
+        method,
+        path,
+        statuses,
+        ..
+    } = facts;
     let empty_status = facts.empty_success.iter().map(|(s, _)| s);
     let empty_json = facts.empty_success.iter().map(|(_, j)| j);
     quote! {
@@ -85,8 +101,12 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
     // progenitor's arguments, by Rust name.
     let mut args: Vec<(syn::Ident, Type)> = Vec::new();
     for input in method.sig.inputs.iter().skip(1) {
-        let FnArg::Typed(typed) = input else { return Err("unexpected receiver".into()) };
-        let Pat::Ident(ident) = &*typed.pat else { return Err("unexpected argument pattern".into()) };
+        let FnArg::Typed(typed) = input else {
+            return Err("unexpected receiver".into());
+        };
+        let Pat::Ident(ident) = &*typed.pat else {
+            return Err("unexpected argument pattern".into());
+        };
         args.push((ident.ident.clone(), (*typed.ty).clone()));
     }
     let call_args: Vec<_> = args.iter().map(|(ident, _)| ident.clone()).collect();
@@ -95,7 +115,10 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
         args.iter()
             .find(|(ident, _)| *ident == snake || *ident == format!("{snake}_"))
             .cloned()
-            .ok_or_else(|| format!("parameter {spec_name} has no argument {snake} in progenitor's method").into())
+            .ok_or_else(|| {
+                format!("parameter {spec_name} has no argument {snake} in progenitor's method")
+                    .into()
+            })
     };
 
     // Arguments in spec order, then the body.
@@ -105,7 +128,9 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
         let (ident, ty) = find(&param.name)?;
         let spec_name = &param.name;
         if param.in_path && param.kind == ParamKind::String {
-            checks.push(quote! { crate::runtime::check_path_segment(OPERATION, #spec_name, #ident)?; });
+            checks.push(
+                quote! { crate::runtime::check_path_segment(OPERATION, #spec_name, #ident)?; },
+            );
         }
         if !param.in_path && param.kind == ParamKind::DateTime {
             checks.push(if param.required {
@@ -124,12 +149,16 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
         ordered.push(quote! { #ident: #ty });
     }
     if ordered.len() != args.len() {
-        return Err("progenitor's method has arguments the spec does not list as parameters".into());
+        return Err(
+            "progenitor's method has arguments the spec does not list as parameters".into(),
+        );
     }
     if let Some((first, second)) = &facts.ordered {
         let (a, _) = find(first)?;
         let (b, _) = find(second)?;
-        checks.push(quote! { crate::runtime::check_ordered(OPERATION, (#first, #a), (#second, #b))?; });
+        checks.push(
+            quote! { crate::runtime::check_ordered(OPERATION, (#first, #a), (#second, #b))?; },
+        );
     }
     if !facts.body_from_path.is_empty() {
         if body.is_none() {
@@ -138,7 +167,8 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
         let mut fills = Vec::new();
         for (property, param) in &facts.body_from_path {
             let (ident, _) = find(param)?;
-            fills.push(quote! { (#property, #param, crate::runtime::to_json(OPERATION, &#ident)?) });
+            fills
+                .push(quote! { (#property, #param, crate::runtime::to_json(OPERATION, &#ident)?) });
         }
         checks.push(quote! {
             let body = &crate::runtime::fill_from_path(OPERATION, body, &[#(#fills),*])?;
@@ -152,7 +182,11 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
          Documented statuses: {:?}.\n\n Retries and deadlines follow the client's configuration \
          (`{method_name}` is {}).",
         facts.statuses,
-        if crate::normalize::is_idempotent(&facts.method) { "idempotent: retried" } else { "not idempotent: not retried unless the caller opts in" }
+        if crate::normalize::is_idempotent(&facts.method) {
+            "idempotent: retried"
+        } else {
+            "not idempotent: not retried unless the caller opts in"
+        }
     );
     Ok(quote! {
         impl crate::Client {
@@ -170,22 +204,21 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
 
 /// `Result<ResponseValue<T>, Error<E>>` -> `T`.
 fn response_value_type(output: &ReturnType) -> BuildResult<Type> {
-    let ReturnType::Type(_, ty) = output else { return Err("method returns nothing".into()) };
+    let ReturnType::Type(_, ty) = output else {
+        return Err("method returns nothing".into());
+    };
     let result = first_generic(ty, "Result")?;
     first_generic(&result, "ResponseValue")
 }
 
 fn first_generic(ty: &Type, outer: &str) -> BuildResult<Type> {
-    if let Type::Path(path) = ty {
-        if let Some(segment) = path.path.segments.last() {
-            if segment.ident == outer {
-                if let PathArguments::AngleBracketed(args) = &segment.arguments {
-                    if let Some(GenericArgument::Type(inner)) = args.args.first() {
-                        return Ok(inner.clone());
-                    }
-                }
-            }
-        }
+    if let Type::Path(path) = ty
+        && let Some(segment) = path.path.segments.last()
+        && segment.ident == outer
+        && let PathArguments::AngleBracketed(args) = &segment.arguments
+        && let Some(GenericArgument::Type(inner)) = args.args.first()
+    {
+        return Ok(inner.clone());
     }
     Err(format!("unexpected return type shape (expected {outer}<..>)").into())
 }

@@ -19,7 +19,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { write: false, target: "0003YB53".to_owned(), field: 788 };
+    let mut args = Args {
+        write: false,
+        target: "0003YB53".to_owned(),
+        field: 788,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -27,7 +31,9 @@ fn parse_args() -> Result<Args, String> {
             "--target" => args.target = it.next().ok_or("--target needs a target id")?,
             "--field" => {
                 let value = it.next().ok_or("--field needs a field id")?;
-                args.field = value.parse().map_err(|_| format!("--field {value:?} is not an int32"))?;
+                args.field = value
+                    .parse()
+                    .map_err(|_| format!("--field {value:?} is not an int32"))?;
             }
             "-h" | "--help" => {
                 return Err("usage: quickstart [--write] [--target ID] [--field N]".to_owned());
@@ -70,7 +76,10 @@ async fn run() -> Result<(), String> {
                 .base_url(mock.base_url())
                 .build()
                 .map_err(|e| e.to_string())?;
-            println!("NP6_API_KEY is not set: using a local mock NP6 at {}.", client.base_url());
+            println!(
+                "NP6_API_KEY is not set: using a local mock NP6 at {}.",
+                client.base_url()
+            );
             _mock = Some(mock);
             (client, true)
         }
@@ -79,9 +88,15 @@ async fn run() -> Result<(), String> {
     let end = Utc::now().trunc_subsecs(0);
     let start = end - Duration::days(7);
     println!("\nRedlist entries from {start} to {end}:");
-    let mail = client.get_mail_redlist(Some(&start), Some(&end)).await.map_err(|e| e.to_string())?;
+    let mail = client
+        .get_mail_redlist(Some(&start), Some(&end))
+        .await
+        .map_err(|e| e.to_string())?;
     print_entries("mail", &mail);
-    let sms = client.get_sms_redlist(Some(&start), Some(&end)).await.map_err(|e| e.to_string())?;
+    let sms = client
+        .get_sms_redlist(Some(&start), Some(&end))
+        .await
+        .map_err(|e| e.to_string())?;
     print_entries("sms", &sms);
 
     if !write {
@@ -91,11 +106,19 @@ async fn run() -> Result<(), String> {
     let bounce = BounceData {
         type_: BounceType::HardUser,
         field_id: None, // filled in from the path's field id
-        detail: Some(BounceDetail { message: Some("550 5.1.1 - Unknown address error".to_owned()) }),
+        detail: Some(BounceDetail {
+            message: Some("550 5.1.1 - Unknown address error".to_owned()),
+        }),
         timestamp: Some(end),
     };
-    client.put_target_bounce(&args.target, args.field, &bounce).await.map_err(|e| e.to_string())?;
-    println!("\nBounce {} recorded for target {} on field {}.", bounce.type_, args.target, args.field);
+    client
+        .put_target_bounce(&args.target, args.field, &bounce)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "\nBounce {} recorded for target {} on field {}.",
+        bounce.type_, args.target, args.field
+    );
     Ok(())
 }
 
@@ -104,8 +127,14 @@ fn print_entries(channel: &str, entries: &[RedlistEntry]) {
         println!("  {channel:<4}  (none)");
     }
     for entry in entries {
-        let when = entry.timestamp.map_or_else(|| "unknown time".to_owned(), |t| t.to_string());
-        let detail: Vec<String> = entry.detail.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let when = entry
+            .timestamp
+            .map_or_else(|| "unknown time".to_owned(), |t| t.to_string());
+        let detail: Vec<String> = entry
+            .detail
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         println!(
             "  {channel:<4}  {:<10}  {when:<23}  origin {:?} ({})  {}",
             entry.id,
@@ -135,13 +164,17 @@ mod offline {
             .await;
         server
             .mock_async(|when, then| {
-                when.method(GET).path("/targets/redlist/sms").header_exists("X-Key");
+                when.method(GET)
+                    .path("/targets/redlist/sms")
+                    .header_exists("X-Key");
                 then.status(204).header("x-request-id", "demo-sms");
             })
             .await;
         server
             .mock_async(|when, then| {
-                when.method(PUT).path_matches(r"^/targets/[^/]+/bounces/\d+$").header_exists("X-Key");
+                when.method(PUT)
+                    .path_matches(r"^/targets/[^/]+/bounces/\d+$")
+                    .header_exists("X-Key");
                 then.status(204).header("x-request-id", "demo-bounce");
             })
             .await;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::Client;
 use crate::error::{Error, ErrorKind};
 use crate::runtime::{Runtime, Shared};
-use crate::Client;
 
 /// The production server of NP6.
 pub const PRODUCTION_URL: &str = "https://api-cm.np6.com";
@@ -38,7 +38,10 @@ impl ApiKey {
     /// # let _ = key;
     /// ```
     pub fn from_env() -> Option<Self> {
-        std::env::var("NP6_API_KEY").ok().filter(|k| !k.is_empty()).map(Self::new)
+        std::env::var("NP6_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(Self::new)
     }
 
     /// The key itself, for the one place that sends it.
@@ -302,12 +305,15 @@ impl ClientBuilder {
     /// `http://` URL is not allowed, the user agent is not a valid header
     /// value, or the HTTP client cannot be built.
     pub fn build(self) -> Result<Client, Error> {
-        let key = self.api_key.ok_or_else(|| config("no API key given (ClientBuilder::api_key)"))?;
+        let key = self
+            .api_key
+            .ok_or_else(|| config("no API key given (ClientBuilder::api_key)"))?;
         if key.expose().trim().is_empty() {
             return Err(config("the API key is empty"));
         }
-        let mut key_header = HeaderValue::from_str(key.expose())
-            .map_err(|_| config("the API key has characters that cannot be sent in an HTTP header"))?;
+        let mut key_header = HeaderValue::from_str(key.expose()).map_err(|_| {
+            config("the API key has characters that cannot be sent in an HTTP header")
+        })?;
         key_header.set_sensitive(true);
 
         let base_url = self.base_url.trim_end_matches('/').to_owned();
@@ -325,7 +331,9 @@ impl ClientBuilder {
             other => return Err(config(format!("base URL scheme {other:?} is not http(s)"))),
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(config(format!("base URL {base_url} must not have a query or fragment")));
+            return Err(config(format!(
+                "base URL {base_url} must not have a query or fragment"
+            )));
         }
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| config("the user agent is not a valid header value"))?;
@@ -337,7 +345,13 @@ impl ClientBuilder {
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(user_agent.clone())
                 .build()
-                .map_err(|e| Error::new(ErrorKind::Config, None, format!("cannot build the HTTP client: {e}")))?,
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Config,
+                        None,
+                        format!("cannot build the HTTP client: {e}"),
+                    )
+                })?,
         };
         let shared = Shared {
             key,
@@ -350,7 +364,9 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
         };
         let runtime = Runtime(Arc::new(shared));
-        Ok(Client { inner: crate::generated::Client::new_with_client(&base_url, http, runtime) })
+        Ok(Client {
+            inner: crate::generated::Client::new_with_client(&base_url, http, runtime),
+        })
     }
 }
 
@@ -359,8 +375,12 @@ fn config(message: impl Into<String>) -> Error {
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

@@ -102,7 +102,10 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         self.inner.source = Some(Box::new(source));
         self
     }
@@ -149,7 +152,10 @@ impl Error {
 
     /// The body of the last answer as text (invalid UTF-8 replaced).
     pub fn body_text(&self) -> Option<String> {
-        self.inner.body.as_deref().map(|b| String::from_utf8_lossy(b).into_owned())
+        self.inner
+            .body
+            .as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
     /// The wait NP6 asked for in `Retry-After`, if any.
@@ -231,6 +237,9 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }

@@ -33,7 +33,14 @@ mod runtime;
 pub mod spec;
 
 /// progenitor's output for `openapi/np6.yaml`: generated, never edited.
-#[allow(missing_docs, unreachable_pub, private_interfaces, clippy::all, clippy::pedantic, unused)]
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    private_interfaces,
+    clippy::all,
+    clippy::pedantic,
+    unused
+)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/progenitor.rs"));
 }

@@ -14,16 +14,16 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, SubsecRound, Utc};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
-use reqwest::header::{HeaderValue, RETRY_AFTER, USER_AGENT};
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
+use reqwest::header::{HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tracing::{Instrument, field};
 
+use crate::Client;
 use crate::config::{ApiKey, RetryPolicy};
 use crate::error::{Error, ErrorKind};
 use crate::spec::Operation;
-use crate::Client;
 
 /// The configuration every request of a client shares (progenitor's inner
 /// type of the generated client).
@@ -78,7 +78,11 @@ tokio::task_local! {
 impl Client {
     /// Runs one call: attempts, waits between them, the deadline, and the
     /// mapping of every outcome to `Ok(T)` or a typed [`Error`].
-    pub(crate) async fn execute<T, F, Fut>(&self, op: &'static Operation, attempt: F) -> Result<T, Error>
+    pub(crate) async fn execute<T, F, Fut>(
+        &self,
+        op: &'static Operation,
+        attempt: F,
+    ) -> Result<T, Error>
     where
         T: DeserializeOwned,
         F: Fn() -> Fut,
@@ -110,7 +114,8 @@ impl Client {
                 let result = EXCHANGE
                     .scope(exchange.clone(), tokio::time::timeout(limit, attempt()))
                     .await;
-                let seen = std::mem::take(&mut *exchange.lock().unwrap_or_else(PoisonError::into_inner));
+                let seen =
+                    std::mem::take(&mut *exchange.lock().unwrap_or_else(PoisonError::into_inner));
                 let outcome = classify(op, shared, result, seen, limit);
                 tracing::debug!(
                     attempt = number,
@@ -127,7 +132,10 @@ impl Client {
                 }
                 let wait = retry_wait(policy, number, error.retry_after());
                 if Instant::now() + wait >= deadline {
-                    tracing::info!(wait_ms = wait.as_millis() as u64, "np6: no time left for a retry");
+                    tracing::info!(
+                        wait_ms = wait.as_millis() as u64,
+                        "np6: no time left for a retry"
+                    );
                     break Err(error);
                 }
                 tracing::info!(
@@ -157,7 +165,10 @@ fn span_record(name: &str, value: impl tracing::Value) {
 fn classify<T: DeserializeOwned>(
     op: &'static Operation,
     shared: &Shared,
-    result: Result<Result<ResponseValue<T>, progenitor_client::Error<()>>, tokio::time::error::Elapsed>,
+    result: Result<
+        Result<ResponseValue<T>, progenitor_client::Error<()>>,
+        tokio::time::error::Elapsed,
+    >,
     seen: Exchange,
     limit: Duration,
 ) -> Result<T, Error> {
@@ -170,19 +181,35 @@ fn classify<T: DeserializeOwned>(
         span_record("request_id", request_id.as_str());
     }
     let Ok(result) = result else {
-        let what = if limit < shared.timeout { "the call's deadline" } else { "the attempt timeout" };
-        return Err(Error::new(ErrorKind::Timeout, id, format!("no complete answer within {what} ({limit:?})")));
+        let what = if limit < shared.timeout {
+            "the call's deadline"
+        } else {
+            "the attempt timeout"
+        };
+        return Err(Error::new(
+            ErrorKind::Timeout,
+            id,
+            format!("no complete answer within {what} ({limit:?})"),
+        ));
     };
     let response_error = |kind, message: String, seen: Exchange| {
         let excerpt = excerpt(&seen.body, &shared.key);
         Error::new(kind, id, message)
-            .with_response(seen.status.unwrap_or_default(), seen.request_id, seen.body, excerpt)
+            .with_response(
+                seen.status.unwrap_or_default(),
+                seen.request_id,
+                seen.body,
+                excerpt,
+            )
             .with_retry_after(seen.retry_after)
     };
     if seen.too_large {
         return Err(response_error(
             ErrorKind::ResponseTooLarge,
-            format!("the answer is larger than {} bytes", shared.max_response_bytes),
+            format!(
+                "the answer is larger than {} bytes",
+                shared.max_response_bytes
+            ),
             seen,
         ));
     }
@@ -190,12 +217,24 @@ fn classify<T: DeserializeOwned>(
         Ok(value) => Ok(value.into_inner()),
         Err(P::UnexpectedResponse(response)) => {
             let status = response.status();
-            let what = if status.is_success() { "an undocumented success status" } else { "status" };
-            Err(response_error(ErrorKind::Status, format!("NP6 answered {what} {status}"), seen))
+            let what = if status.is_success() {
+                "an undocumented success status"
+            } else {
+                "status"
+            };
+            Err(response_error(
+                ErrorKind::Status,
+                format!("NP6 answered {what} {status}"),
+                seen,
+            ))
         }
         Err(P::ErrorResponse(value)) => {
             let status = value.status();
-            Err(response_error(ErrorKind::Status, format!("NP6 answered status {status}"), seen))
+            Err(response_error(
+                ErrorKind::Status,
+                format!("NP6 answered status {status}"),
+                seen,
+            ))
         }
         Err(P::InvalidResponsePayload(body, _)) => {
             let mut de = serde_json::Deserializer::from_slice(&body);
@@ -256,7 +295,10 @@ fn retry_wait(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>)
         return wait.min(policy.max_retry_after);
     }
     let exponent = attempt.saturating_sub(1).min(20);
-    let ceiling = policy.initial_backoff.saturating_mul(1 << exponent).min(policy.max_backoff);
+    let ceiling = policy
+        .initial_backoff
+        .saturating_mul(1 << exponent)
+        .min(policy.max_backoff);
     ceiling.mul_f64(fastrand::f64())
 }
 
@@ -287,11 +329,19 @@ fn excerpt(body: &[u8], key: &ApiKey) -> Option<String> {
 
 fn redact(text: &str, key: &ApiKey) -> String {
     let secret = key.expose();
-    if secret.is_empty() { text.to_owned() } else { text.replace(secret, "REDACTED") }
+    if secret.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, "REDACTED")
+    }
 }
 
 impl ClientHooks<Runtime> for crate::generated::Client {
-    async fn exec(&self, mut request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+    async fn exec(
+        &self,
+        mut request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
         let shared = &self.inner().0;
         let headers = request.headers_mut();
         headers.insert(crate::spec::API_KEY_HEADER, shared.key_header.clone());
@@ -343,11 +393,15 @@ impl ClientHooks<Runtime> for crate::generated::Client {
 }
 
 fn record(update: impl FnOnce(&mut Exchange)) {
-    let _ = EXCHANGE.try_with(|exchange| update(&mut exchange.lock().unwrap_or_else(PoisonError::into_inner)));
+    let _ = EXCHANGE
+        .try_with(|exchange| update(&mut exchange.lock().unwrap_or_else(PoisonError::into_inner)));
 }
 
 /// Reads the whole body, or `None` past `limit` bytes.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Option<Bytes>> {
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<Option<Bytes>> {
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Ok(None);
     }
@@ -366,7 +420,10 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::
 /// A path parameter is one non-empty segment.
 pub(crate) fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
-        return Err(Error::invalid_argument(op.id, format!("path parameter {name} is empty")));
+        return Err(Error::invalid_argument(
+            op.id,
+            format!("path parameter {name} is empty"),
+        ));
     }
     Ok(())
 }
@@ -405,7 +462,10 @@ pub(crate) fn fill_from_path<B: Serialize + DeserializeOwned>(
 ) -> Result<B, Error> {
     let mut value = to_json(op, body)?;
     let Some(object) = value.as_object_mut() else {
-        return Err(Error::invalid_argument(op.id, "the body is not a JSON object".to_owned()));
+        return Err(Error::invalid_argument(
+            op.id,
+            "the body is not a JSON object".to_owned(),
+        ));
     };
     for (property, param, path_value) in fills {
         match object.get(*property) {
@@ -416,7 +476,9 @@ pub(crate) fn fill_from_path<B: Serialize + DeserializeOwned>(
             Some(given) => {
                 return Err(Error::invalid_argument(
                     op.id,
-                    format!("body {property} ({given}) disagrees with path parameter {param} ({path_value})"),
+                    format!(
+                        "body {property} ({given}) disagrees with path parameter {param} ({path_value})"
+                    ),
                 ));
             }
         }

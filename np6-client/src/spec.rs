@@ -40,7 +40,10 @@ impl Operation {
     /// Whether repeating the request cannot change the result (RFC 9110
     /// 9.2.2): such operations are retried by default.
     pub fn is_idempotent(&self) -> bool {
-        matches!(self.method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE")
+        matches!(
+            self.method,
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+        )
     }
 }
 

@@ -1,0 +1,4 @@
+//! Workspace integration tests: one binary, one module per concern.
+
+mod errors;
+mod wire;

@@ -1,0 +1,29 @@
+//! Helpers shared by the workspace integration tests.
+
+use std::time::Duration;
+
+use np6_client::{Client, RetryPolicy};
+
+/// The key every test client sends; tests assert it never leaks.
+pub const CANARY_KEY: &str = "canary-key-7f3a9c1e";
+
+/// A client for `base_url` with fast retries, so retry tests stay quick.
+pub fn client(base_url: &str) -> Client {
+    builder(base_url)
+        .build()
+        .expect("test configuration is valid")
+}
+
+/// The builder behind [`client`], to adjust one setting.
+pub fn builder(base_url: &str) -> np6_client::ClientBuilder {
+    Client::builder()
+        .api_key(CANARY_KEY)
+        .base_url(base_url)
+        .timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(10))
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+}
