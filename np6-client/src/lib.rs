@@ -60,6 +60,11 @@ pub mod types {
     pub use generated_enums::*;
 }
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 pub use config::{ApiKey, ClientBuilder, PRODUCTION_URL, RetryPolicy};
 pub use error::{Error, ErrorKind};
 

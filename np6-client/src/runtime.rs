@@ -486,3 +486,165 @@ pub(crate) fn fill_from_path<B: Serialize + DeserializeOwned>(
     serde_json::from_value(value)
         .map_err(|e| Error::invalid_argument(op.id, format!("cannot complete the body: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_full_jitter_under_an_exponential_cap() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(350));
+        for _ in 0..200 {
+            assert!(retry_wait(&policy, 1, None) <= Duration::from_millis(100));
+            assert!(retry_wait(&policy, 2, None) <= Duration::from_millis(200));
+            assert!(retry_wait(&policy, 3, None) <= Duration::from_millis(350));
+            assert!(retry_wait(&policy, 60, None) <= Duration::from_millis(350));
+        }
+        let waits: Vec<Duration> = (0..50).map(|_| retry_wait(&policy, 3, None)).collect();
+        assert!(
+            waits.iter().any(|w| *w != waits[0]),
+            "jitter varies the waits"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_maximum() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+        assert_eq!(
+            retry_wait(&policy, 1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            retry_wait(&policy, 1, Some(Duration::from_secs(90))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let header = |s: &str| HeaderValue::from_str(s).expect("valid header");
+        assert_eq!(
+            parse_retry_after(&header("3")),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(parse_retry_after(&header(" 0 ")), Some(Duration::ZERO));
+        let soon = (Utc::now() + chrono::Duration::seconds(30))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let wait = parse_retry_after(&header(&soon)).expect("an HTTP-date");
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(
+            parse_retry_after(&header("Sun, 06 Nov 1994 08:49:37 GMT")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after(&header("soon")), None);
+        assert_eq!(parse_retry_after(&header("-5")), None);
+    }
+
+    #[test]
+    fn excerpts_are_short_and_mask_the_key() {
+        let key = ApiKey::new("sekret");
+        assert_eq!(excerpt(b"", &key), None);
+        assert_eq!(
+            excerpt(b"  bad sekret here \n", &key).as_deref(),
+            Some("bad REDACTED here")
+        );
+        let long = "x".repeat(1000);
+        let shown = excerpt(long.as_bytes(), &key).expect("some text");
+        assert_eq!(shown.len(), EXCERPT_CHARS + 3);
+        assert!(shown.ends_with("..."));
+    }
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct Body {
+        #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
+        field_id: Option<i32>,
+        kind: String,
+    }
+
+    const OP: Operation = Operation {
+        id: "testOp",
+        method_name: "test_op",
+        method: "POST",
+        path: "/t/{fieldId}",
+        statuses: &[204],
+        empty_success: &[],
+    };
+
+    #[test]
+    fn body_properties_are_filled_from_the_path_or_refused() {
+        let fills = [("fieldId", "fieldId", serde_json::json!(7))];
+        let body = Body {
+            field_id: None,
+            kind: "k".into(),
+        };
+        assert_eq!(
+            fill_from_path(&OP, &body, &fills).expect("filled").field_id,
+            Some(7)
+        );
+        let body = Body {
+            field_id: Some(7),
+            kind: "k".into(),
+        };
+        assert_eq!(
+            fill_from_path(&OP, &body, &fills).expect("agrees").field_id,
+            Some(7)
+        );
+        let body = Body {
+            field_id: Some(8),
+            kind: "k".into(),
+        };
+        let error = fill_from_path(&OP, &body, &fills).expect_err("disagrees");
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            error.to_string(),
+            "testOp: body fieldId (8) disagrees with path parameter fieldId (7)"
+        );
+    }
+
+    #[test]
+    fn ordered_parameters() {
+        assert!(check_ordered(&OP, ("a", Some(&1)), ("b", Some(&2))).is_ok());
+        assert!(check_ordered(&OP, ("a", Some(&2)), ("b", Some(&2))).is_ok());
+        assert!(check_ordered(&OP, ("a", None::<&i32>), ("b", Some(&2))).is_ok());
+        let error = check_ordered(&OP, ("a", Some(&3)), ("b", Some(&2))).expect_err("out of order");
+        assert_eq!(error.to_string(), "testOp: a (3) is after b (2)");
+    }
+
+    async fn attempts_of_a_post(policy: RetryPolicy) -> usize {
+        let server = httpmock::MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.any_request();
+                then.status(503);
+            })
+            .await;
+        let client = Client::builder()
+            .api_key("k")
+            .base_url(server.base_url())
+            .retry(policy.initial_backoff(Duration::from_millis(1)))
+            .build()
+            .expect("valid");
+        // Any generated attempt will do: the operation's method decides.
+        let error = client
+            .execute(&OP, || client.inner.get_sms_redlist(None, None))
+            .await
+            .expect_err("503");
+        assert_eq!(error.status(), Some(503));
+        mock.calls_async().await
+    }
+
+    #[tokio::test]
+    async fn non_idempotent_operations_are_retried_only_on_opt_in() {
+        assert_eq!(attempts_of_a_post(RetryPolicy::default()).await, 1);
+        assert_eq!(
+            attempts_of_a_post(RetryPolicy::default().retry_non_idempotent(true)).await,
+            4
+        );
+    }
+}

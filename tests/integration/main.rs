@@ -1,4 +1,5 @@
 //! Workspace integration tests: one binary, one module per concern.
 
 mod errors;
+mod faults;
 mod wire;

@@ -1,5 +1,8 @@
 //! Helpers shared by the workspace integration tests.
 
+pub mod faults;
+pub mod trace;
+
 use std::time::Duration;
 
 use np6_client::{Client, RetryPolicy};

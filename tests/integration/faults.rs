@@ -1,0 +1,428 @@
+//! Fault injection: every operation against a server that misbehaves on
+//! purpose. Each case checks the outcome, the number of requests the server
+//! saw, that the call ended within its deadline, and that the canary key is
+//! absent from Debug output, error messages and everything traced.
+
+use std::time::{Duration, Instant};
+
+use np6_client::types::{BounceData, BounceType};
+use np6_client::{Client, ErrorKind, RetryPolicy};
+use np6_tests::CANARY_KEY;
+use np6_tests::faults::{Fault, FaultServer};
+use np6_tests::trace::Captured;
+
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(300);
+const DEADLINE: Duration = Duration::from_secs(3);
+/// Scheduling slack on a loaded 2-core machine.
+const SLACK: Duration = Duration::from_millis(400);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Mail,
+    Sms,
+    Bounce,
+}
+
+const OPS: [Op; 3] = [Op::Mail, Op::Sms, Op::Bounce];
+
+impl Op {
+    async fn call(self, client: &Client) -> Result<(), np6_client::Error> {
+        match self {
+            Op::Mail => client.get_mail_redlist(None, None).await.map(drop),
+            Op::Sms => client.get_sms_redlist(None, None).await.map(drop),
+            Op::Bounce => {
+                let body = BounceData {
+                    type_: BounceType::HardUser,
+                    field_id: None,
+                    detail: None,
+                    timestamp: None,
+                };
+                client.put_target_bounce("T1", 7, &body).await
+            }
+        }
+    }
+
+    /// The documented success of the operation.
+    fn success(self) -> Fault {
+        match self {
+            Op::Bounce => Fault::Answer(204, vec![], vec![]),
+            _ => Fault::Answer(200, vec![], br#"[{"id":"A","origin":1}]"#.to_vec()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Ok,
+    Err(ErrorKind, Option<u16>),
+}
+
+struct Case {
+    script: fn(Op) -> Vec<Fault>,
+    expect: fn(Op) -> Expect,
+    /// Requests the server must have read (`None`: no server listens).
+    requests: Option<usize>,
+    /// The call may not end sooner (a honoured `Retry-After`).
+    min_elapsed: Duration,
+    deadline: Duration,
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Self {
+            script: |op| vec![op.success()],
+            expect: |_| Expect::Ok,
+            requests: Some(1),
+            min_elapsed: Duration::ZERO,
+            deadline: DEADLINE,
+        }
+    }
+}
+
+async fn run(case: Case) {
+    let (captured, _guard) = Captured::install();
+    for op in OPS {
+        let server = match case.requests {
+            Some(_) => Some(FaultServer::start((case.script)(op)).await),
+            None => None,
+        };
+        let base_url = match &server {
+            Some(server) => server.base_url.clone(),
+            None => FaultServer::refused_url().await,
+        };
+        let client = Client::builder()
+            .api_key(CANARY_KEY)
+            .base_url(&base_url)
+            .connect_timeout(Duration::from_millis(500))
+            .timeout(ATTEMPT_TIMEOUT)
+            .deadline(case.deadline)
+            .retry(
+                RetryPolicy::default()
+                    .initial_backoff(Duration::from_millis(1))
+                    .max_backoff(Duration::from_millis(5))
+                    .max_retry_after(Duration::from_secs(2)),
+            )
+            .build()
+            .expect("valid configuration");
+
+        let started = Instant::now();
+        let outcome = op.call(&client).await;
+        let elapsed = started.elapsed();
+        let context = format!("{op:?}: {outcome:?} after {elapsed:?}");
+
+        let got = match &outcome {
+            Ok(()) => Expect::Ok,
+            Err(e) => Expect::Err(e.kind(), e.status()),
+        };
+        assert_eq!(got, (case.expect)(op), "{context}");
+        if let (Some(expected), Some(server)) = (case.requests, &server) {
+            assert_eq!(server.requests(), expected, "requests seen; {context}");
+            if let Err(e) = &outcome {
+                assert_eq!(e.attempts() as usize, expected.max(1), "{context}");
+            }
+        }
+        assert!(
+            elapsed >= case.min_elapsed,
+            "ended before the wait asked for; {context}"
+        );
+        assert!(
+            elapsed <= case.deadline + SLACK,
+            "outlived its deadline; {context}"
+        );
+        if let Err(e) = &outcome {
+            for shown in [format!("{e:?}"), format!("{e:#?}"), e.to_string()] {
+                assert!(!shown.contains(CANARY_KEY), "key leaked: {shown}");
+            }
+        }
+        assert!(!format!("{client:?}").contains(CANARY_KEY));
+    }
+    let traced = captured.text();
+    if std::env::var_os("NP6_SHOW_TRACE").is_some() {
+        eprintln!("{traced}");
+    }
+    for id in ["getMailRedlist", "getSmsRedlist", "putTargetBounce"] {
+        let span = format!("np6.call{{operation=\"{id}\"");
+        assert!(traced.contains(&span), "no span for {id}:\n{traced}");
+    }
+    for field in ["attempt=1", "duration_ms="] {
+        assert!(
+            traced.contains(field),
+            "span field {field} not traced:\n{traced}"
+        );
+    }
+    assert!(
+        !traced.contains(CANARY_KEY),
+        "key in tracing output:\n{traced}"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused() {
+    run(Case {
+        expect: |_| Expect::Err(ErrorKind::Connect, None),
+        requests: None,
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_before_the_response() {
+    run(Case {
+        script: |_| vec![Fault::ResetBeforeResponse],
+        expect: |_| Expect::Err(ErrorKind::Transport, None),
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_mid_body_then_success() {
+    run(Case {
+        script: |op| match op {
+            // A 204 has no body to cut: reset before it instead.
+            Op::Bounce => vec![Fault::ResetBeforeResponse, op.success()],
+            _ => vec![Fault::ResetMidBody, op.success()],
+        },
+        requests: Some(2),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_mid_body_every_time() {
+    run(Case {
+        script: |_| vec![Fault::ResetMidBody],
+        // The head came (200): the error says so, and that the body was cut.
+        expect: |_| Expect::Err(ErrorKind::Transport, Some(200)),
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn headers_never_sent() {
+    run(Case {
+        script: |_| vec![Fault::HeadersNeverSent],
+        expect: |_| Expect::Err(ErrorKind::Timeout, None),
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn body_stalled_past_the_timeout() {
+    run(Case {
+        script: |_| vec![Fault::BodyStalled],
+        expect: |_| Expect::Err(ErrorKind::Timeout, None),
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_deadline_cuts_retries_short() {
+    run(Case {
+        script: |_| vec![Fault::HeadersNeverSent],
+        expect: |_| Expect::Err(ErrorKind::Timeout, None),
+        // 300 ms + the 200 ms left of the deadline.
+        requests: Some(2),
+        deadline: Duration::from_millis(500),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn too_many_requests_with_retry_after_seconds() {
+    run(Case {
+        script: |op| {
+            vec![
+                Fault::Answer(
+                    429,
+                    vec![("retry-after", "1".into())],
+                    b"slow down".to_vec(),
+                ),
+                op.success(),
+            ]
+        },
+        requests: Some(2),
+        min_elapsed: Duration::from_secs(1),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn too_many_requests_with_retry_after_http_date() {
+    run(Case {
+        script: |op| {
+            let when = chrono::Utc::now() + chrono::Duration::seconds(2);
+            let date = when.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            vec![
+                Fault::Answer(429, vec![("retry-after", date)], vec![]),
+                op.success(),
+            ]
+        },
+        requests: Some(2),
+        // The date has whole seconds: at least one second is left of the two.
+        min_elapsed: Duration::from_millis(900),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn service_unavailable_then_success() {
+    run(Case {
+        script: |op| vec![Fault::Answer(503, vec![], vec![]), op.success()],
+        requests: Some(2),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn internal_error_until_attempts_run_out() {
+    run(Case {
+        script: |_| vec![Fault::Answer(500, vec![], b"{\"error\":\"boom\"}".to_vec())],
+        expect: |_| Expect::Err(ErrorKind::Status, Some(500)),
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_gateway_with_an_html_body() {
+    run(Case {
+        script: |_| {
+            vec![Fault::Answer(
+                502,
+                vec![("content-type", "text/html".into())],
+                b"<html>502</html>".to_vec(),
+            )]
+        },
+        expect: |_| Expect::Err(ErrorKind::Status, Some(502)),
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn success_with_malformed_json() {
+    run(Case {
+        script: |_| vec![Fault::Answer(200, vec![], b"[{\"id\":".to_vec())],
+        // The bounce documents 204 only: a 200 is an undocumented status.
+        expect: |op| match op {
+            Op::Bounce => Expect::Err(ErrorKind::Status, Some(200)),
+            _ => Expect::Err(ErrorKind::Decode, Some(200)),
+        },
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn success_with_json_of_the_wrong_shape() {
+    run(Case {
+        script: |_| vec![Fault::Answer(200, vec![], br#"{"entries":[]}"#.to_vec())],
+        expect: |op| match op {
+            Op::Bounce => Expect::Err(ErrorKind::Status, Some(200)),
+            _ => Expect::Err(ErrorKind::Decode, Some(200)),
+        },
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unauthorized_is_never_retried() {
+    run(Case {
+        script: |_| vec![Fault::Answer(401, vec![], b"wrong key".to_vec())],
+        expect: |_| Expect::Err(ErrorKind::Status, Some(401)),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forbidden_is_never_retried() {
+    run(Case {
+        script: |_| vec![Fault::Answer(403, vec![], vec![])],
+        expect: |_| Expect::Err(ErrorKind::Status, Some(403)),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_server_echoing_the_key_does_not_leak_it() {
+    run(Case {
+        script: |_| {
+            vec![Fault::Answer(
+                401,
+                vec![],
+                format!("bad key {CANARY_KEY}").into_bytes(),
+            )]
+        },
+        expect: |_| Expect::Err(ErrorKind::Status, Some(401)),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn slow_but_steady_inside_the_deadline() {
+    run(Case {
+        script: |op| match op.success() {
+            Fault::Answer(status, _, body) => vec![Fault::SlowSteady(
+                status,
+                body,
+                4,
+                Duration::from_millis(40),
+            )],
+            other => vec![other],
+        },
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bodies_are_traced_at_trace_level_only_and_truncated() {
+    let (captured, _guard) = Captured::install();
+    let entries: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"id":"T{i:05}","origin":1}}"#))
+        .collect();
+    let body = format!("[{}]", entries.join(","));
+    let server =
+        FaultServer::start(vec![Fault::Answer(200, vec![], body.clone().into_bytes())]).await;
+    let client = np6_tests::client(&server.base_url);
+    assert_eq!(
+        client
+            .get_mail_redlist(None, None)
+            .await
+            .expect("decodes")
+            .len(),
+        200
+    );
+    let traced = captured.text();
+    let line = traced
+        .lines()
+        .find(|l| l.contains("np6 answer"))
+        .expect("the answer is traced");
+    assert!(line.contains(" TRACE "), "{line}");
+    assert!(line.contains(&format!("body_len={}", body.len())), "{line}");
+    assert!(
+        line.contains("T00000") && !line.contains("T00199"),
+        "body not truncated: {line}"
+    );
+    assert!(line.len() < 1024 + 300, "{} bytes", line.len());
+}
