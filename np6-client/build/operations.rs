@@ -25,6 +25,7 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
     let methods = generated_methods(generated);
     let mut wrappers = Vec::new();
     let mut table = Vec::new();
+    let mut dispatch: Vec<TokenStream> = Vec::new();
     for facts in &adapted.operations {
         let method_name = facts.id.to_snake_case();
         let method = methods
@@ -40,6 +41,10 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
             wrapper(facts, method, table.len())
                 .map_err(|e| format!("operation {}: {e}", facts.id))?,
         );
+        dispatch.push(
+            dispatch_arm(facts, method, table.len())
+                .map_err(|e| format!("operation {}: {e}", facts.id))?,
+        );
         table.push(table_entry(facts, &method_name));
     }
     let header = &adapted.api_key_header;
@@ -51,7 +56,119 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
         pub static OPERATIONS: &[crate::spec::Operation] = &[ #(#table),* ];
 
         #(#wrappers)*
+
+        impl crate::Client {
+            /// Calls an operation by its `operationId`, with its arguments as
+            /// JSON (parameters by their spec name, the request body as `body`)
+            /// and its result as JSON. For tools that drive every operation
+            /// the same way (fixture replay, command lines); code that knows
+            /// the operation should call its typed method.
+            ///
+            /// ```no_run
+            /// # async fn run(client: np6_client::Client) -> Result<(), np6_client::Error> {
+            /// let args = serde_json::json!({"startDate": "2019-08-24T14:15:22Z"});
+            /// let entries = client.call_operation("getMailRedlist", args.as_object().unwrap()).await?;
+            /// # Ok(()) }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidArgument` for an unknown operation or an argument that
+            /// does not decode as the parameter's type; otherwise those of the
+            /// typed method.
+            #[allow(clippy::let_unit_value)]
+            pub async fn call_operation(
+                &self,
+                operation_id: &str,
+                args: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
+                match operation_id {
+                    #(#dispatch)*
+                    other => Err(crate::Error::unknown_operation(other)),
+                }
+            }
+        }
     })
+}
+
+/// One arm of `call_operation`: decode each argument, call, encode.
+fn dispatch_arm(
+    facts: &OperationFacts,
+    method: &ImplItemFn,
+    index: usize,
+) -> BuildResult<TokenStream> {
+    let id = &facts.id;
+    let name = &method.sig.ident;
+    let mut decode = Vec::new();
+    let mut pass = Vec::new();
+    let mut names: Vec<String> = facts.params.iter().map(|p| p.name.clone()).collect();
+    if method.sig.inputs.iter().any(
+        |i| matches!(i, FnArg::Typed(t) if matches!(&*t.pat, Pat::Ident(p) if p.ident == "body")),
+    ) {
+        names.push("body".to_owned());
+    }
+    for spec_name in &names {
+        let snake = spec_name.to_snake_case();
+        let ty = method
+            .sig
+            .inputs
+            .iter()
+            .find_map(|input| match input {
+                FnArg::Typed(t) if matches!(&*t.pat, Pat::Ident(p) if p.ident == snake || p.ident == format!("{snake}_")) => {
+                    Some((*t.ty).clone())
+                }
+                _ => None,
+            })
+            .ok_or_else(|| format!("no argument for {spec_name}"))?;
+        let local = quote::format_ident!("arg_{}", snake);
+        let (owned, how) = owned_type(&ty);
+        decode.push(
+            quote! { let #local: #owned = crate::runtime::arg(OPERATION, args, #spec_name)?; },
+        );
+        pass.push(match how {
+            Pass::Value => quote! { #local },
+            Pass::Ref => quote! { &#local },
+            Pass::OptionRef => quote! { #local.as_ref() },
+        });
+    }
+    Ok(quote! {
+        #id => {
+            const OPERATION: &crate::spec::Operation = &OPERATIONS[#index];
+            #(#decode)*
+            let value = self.#name(#(#pass),*).await?;
+            crate::runtime::to_json(OPERATION, &value)
+        }
+    })
+}
+
+enum Pass {
+    Value,
+    Ref,
+    OptionRef,
+}
+
+/// The owned form of an argument type, and how to lend it back.
+fn owned_type(ty: &Type) -> (TokenStream, Pass) {
+    match ty {
+        Type::Reference(r) => match &*r.elem {
+            Type::Path(p) if p.path.is_ident("str") => (quote!(::std::string::String), Pass::Ref),
+            elem => (quote!(#elem), Pass::Ref),
+        },
+        Type::Path(_) => {
+            if let Ok(Type::Reference(inner)) = first_generic(ty, "Option") {
+                let elem = &inner.elem;
+                return match &**elem {
+                    Type::Path(e) if e.path.is_ident("str") => (
+                        quote!(::std::option::Option<::std::string::String>),
+                        Pass::OptionRef,
+                    ),
+                    elem => (quote!(::std::option::Option<#elem>), Pass::OptionRef),
+                };
+            }
+            (quote!(#ty), Pass::Value)
+        }
+        other => (quote!(#other), Pass::Value),
+    }
 }
 
 fn generated_methods(file: &syn::File) -> Vec<&ImplItemFn> {

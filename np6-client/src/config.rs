@@ -1,6 +1,7 @@
 //! Configuration: the API key, the builder, and the retry policy.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Client;
 use crate::error::{Error, ErrorKind};
+use crate::record::Recorder;
 use crate::runtime::{Runtime, Shared};
 
 /// The production server of NP6.
@@ -183,6 +185,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     allow_plaintext: bool,
     max_response_bytes: usize,
+    record_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -198,6 +201,7 @@ impl fmt::Debug for ClientBuilder {
             .field("custom_http_client", &self.http_client.is_some())
             .field("allow_plaintext", &self.allow_plaintext)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("record_dir", &self.record_dir)
             .finish()
     }
 }
@@ -222,6 +226,7 @@ impl ClientBuilder {
             http_client: None,
             allow_plaintext: false,
             max_response_bytes: 64 * 1024 * 1024,
+            record_dir: None,
         }
     }
 
@@ -296,6 +301,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Record mode: every exchange the client makes is written to `dir` as
+    /// a fixture (`<operationId>-<status>-<n>.json`, the format of
+    /// `openapi/fixtures/README.md`), with the key and any credential-looking
+    /// header or query value replaced by `REDACTED`. Default: off, or the
+    /// folder in the `NP6_RECORD_DIR` environment variable when it is set.
+    /// A fixture that cannot be written is reported as a `tracing` warning;
+    /// the call itself is not affected.
+    ///
+    /// ```
+    /// let client = np6_client::Client::builder()
+    ///     .api_key("my-np6-key")
+    ///     .record_to("recordings")
+    ///     .build()?;
+    /// # Ok::<(), np6_client::Error>(())
+    /// ```
+    pub fn record_to(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.record_dir = Some(dir.into());
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -362,6 +387,14 @@ impl ClientBuilder {
             deadline: self.deadline,
             retry: self.retry,
             max_response_bytes: self.max_response_bytes,
+            recorder: self
+                .record_dir
+                .or_else(|| {
+                    std::env::var_os("NP6_RECORD_DIR")
+                        .filter(|d| !d.is_empty())
+                        .map(PathBuf::from)
+                })
+                .map(Recorder::new),
         };
         let runtime = Runtime(Arc::new(shared));
         Ok(Client {

@@ -88,6 +88,14 @@ impl Error {
         Self::new(ErrorKind::InvalidArgument, Some(operation), message)
     }
 
+    pub(crate) fn unknown_operation(id: &str) -> Self {
+        Self::new(
+            ErrorKind::InvalidArgument,
+            None,
+            format!("the spec has no operation {id:?}"),
+        )
+    }
+
     pub(crate) fn with_response(
         mut self,
         status: StatusCode,

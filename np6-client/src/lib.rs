@@ -29,6 +29,8 @@
 
 mod config;
 mod error;
+pub mod fixture;
+mod record;
 mod runtime;
 pub mod spec;
 

@@ -23,6 +23,7 @@ use tracing::{Instrument, field};
 use crate::Client;
 use crate::config::{ApiKey, RetryPolicy};
 use crate::error::{Error, ErrorKind};
+use crate::record::{Recorder, SentRequest};
 use crate::spec::Operation;
 
 /// The configuration every request of a client shares (progenitor's inner
@@ -39,6 +40,7 @@ pub(crate) struct Shared {
     pub(crate) deadline: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
+    pub(crate) recorder: Option<Recorder>,
 }
 
 impl fmt::Debug for Runtime {
@@ -52,6 +54,7 @@ impl fmt::Debug for Runtime {
             .field("deadline", &s.deadline)
             .field("retry", &s.retry)
             .field("max_response_bytes", &s.max_response_bytes)
+            .field("record_dir", &s.recorder.as_ref().map(Recorder::dir))
             .finish()
     }
 }
@@ -348,6 +351,7 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         if !headers.contains_key(USER_AGENT) {
             headers.insert(USER_AGENT, shared.user_agent.clone());
         }
+        let sent = shared.recorder.as_ref().map(|_| SentRequest::of(&request));
         let response = self.client().execute(request).await?;
 
         let status = response.status();
@@ -381,6 +385,12 @@ impl ClientHooks<Runtime> for crate::generated::Client {
             let shown = &body[..body.len().min(TRACE_BODY_BYTES)];
             let text = redact(&String::from_utf8_lossy(shown), &shared.key);
             tracing::trace!(status = status.as_u16(), body_len = body.len(), body = %text, "np6 answer");
+        }
+        if let (Some(recorder), Some(sent)) = (&shared.recorder, sent) {
+            let op = crate::spec::by_method_name(info.operation_id);
+            recorder
+                .record(op, sent, status, &headers, &body, &shared.key)
+                .await;
         }
         record(|e| e.body = body.clone());
 
@@ -446,6 +456,25 @@ pub(crate) fn check_ordered<T: PartialOrd + fmt::Display>(
 /// NP6 documents dates at whole seconds (`2019-08-24T14:15:22Z`).
 pub(crate) fn whole_seconds(value: &DateTime<Utc>) -> DateTime<Utc> {
     value.trunc_subsecs(0)
+}
+
+/// One argument of `call_operation`, decoded as the parameter's type; a
+/// missing one decodes from `null` (so an optional parameter is `None`).
+pub(crate) fn arg<T: DeserializeOwned>(
+    op: &Operation,
+    args: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<T, Error> {
+    let value = args.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    let missing = value.is_null();
+    serde_json::from_value(value).map_err(|e| {
+        let message = if missing {
+            format!("argument {name} is required")
+        } else {
+            format!("argument {name} does not decode: {e}")
+        };
+        Error::invalid_argument(op.id, message)
+    })
 }
 
 pub(crate) fn to_json<T: Serialize>(op: &Operation, value: &T) -> Result<serde_json::Value, Error> {

@@ -2,4 +2,6 @@
 
 mod errors;
 mod faults;
+mod har;
+mod record;
 mod wire;

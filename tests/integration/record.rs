@@ -1,0 +1,100 @@
+//! Record mode: every exchange becomes a redacted fixture that the spec
+//! describes and the client replays.
+
+use httpmock::Method::{GET, PUT};
+use httpmock::MockServer;
+use np6_client::fixture::{Fixture, REDACTED, Source};
+use np6_client::types::{BounceData, BounceType};
+use np6_tests::{CANARY_KEY, builder};
+use serde_json::json;
+
+#[tokio::test]
+async fn recorded_exchanges_are_valid_redacted_fixtures() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/targets/redlist/mail");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("x-request-id", "rec-1")
+                .json_body(json!([{"id": "0003YB53", "timestamp": "2008-12-16T15:26:00Z", "origin": 3, "detail": {"formId": "0000GH"}}]));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/targets/T%2F1/bounces/7");
+            then.status(401)
+                .header("x-request-id", "rec-2")
+                .body(format!("bad key {CANARY_KEY}"));
+        })
+        .await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let client = builder(&server.base_url())
+        .record_to(dir.path())
+        .retry(np6_client::RetryPolicy::disabled())
+        .build()
+        .expect("valid");
+    let start = "2008-12-01T00:00:00Z".parse().expect("date");
+    client
+        .get_mail_redlist(Some(&start), None)
+        .await
+        .expect("200");
+    let bounce = BounceData {
+        type_: BounceType::HardUser,
+        field_id: None,
+        detail: None,
+        timestamp: None,
+    };
+    client
+        .put_target_bounce("T/1", 7, &bounce)
+        .await
+        .expect_err("401");
+
+    let model = xtask::model::Model::load(&xtask::default_spec()).expect("spec");
+    let files = xtask::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
+    assert_eq!(files.len(), 2, "{files:?}");
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable");
+        assert!(
+            !text.contains(CANARY_KEY),
+            "key in {}:\n{text}",
+            file.display()
+        );
+        let fixture = Fixture::from_json(&text).expect("a fixture");
+        assert_eq!(fixture.source, Source::Recorded);
+        assert_eq!(fixture.request.header("X-Key"), Some(REDACTED));
+        let (op, issues) = xtask::validate::check(&model, &fixture);
+        assert!(issues.is_empty(), "{}: {issues:?}", file.display());
+        assert_eq!(fixture.operation.as_deref(), op.map(|o| o.id.as_str()));
+        assert!(
+            xtask::replay::replay(&model, &fixture).await.is_empty(),
+            "replays"
+        );
+    }
+    let mail = files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("getMailRedlist-200"))
+        .expect("mail fixture");
+    let fixture =
+        Fixture::from_json(&std::fs::read_to_string(mail).expect("readable")).expect("fixture");
+    assert_eq!(
+        fixture.request.query["startDate"].values(),
+        ["2008-12-01T00:00:00Z"]
+    );
+    assert_eq!(fixture.response.header("x-request-id"), Some("rec-1"));
+    let bounce = files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("putTargetBounce-401"))
+        .expect("bounce fixture");
+    let fixture =
+        Fixture::from_json(&std::fs::read_to_string(bounce).expect("readable")).expect("fixture");
+    assert_eq!(fixture.request.path, "/targets/T%2F1/bounces/7");
+    assert_eq!(
+        fixture.request.body,
+        Some(json!({"type": "hardUser", "fieldId": 7}))
+    );
+    assert_eq!(
+        fixture.response.body_text.as_deref(),
+        Some("bad key REDACTED")
+    );
+}
