@@ -51,7 +51,7 @@ fn run() -> BuildResult<()> {
         )
     })?;
 
-    let adapted = normalize::adapt(spec)?;
+    let adapted = normalize::adapt(spec.clone(), false)?;
 
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -77,6 +77,15 @@ fn run() -> BuildResult<()> {
 
     let wrappers = operations::generate(&adapted, &generated)?;
 
+    if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        let with_errors = normalize::adapt(spec, true)?;
+        let mocks = generator
+            .httpmock(&with_errors.spec, "crate")
+            .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
+        write(&out_dir.join("httpmock.rs"), &syn::parse2(mocks)?)?;
+        bundle_fixtures(&manifest_dir, &out_dir)?;
+    }
+
     write(&out_dir.join("progenitor.rs"), &generated)?;
     std::fs::copy(&spec_path, out_dir.join("np6.yaml"))?;
     write(&out_dir.join("operations.rs"), &syn::parse2(wrappers)?)?;
@@ -84,6 +93,53 @@ fn run() -> BuildResult<()> {
         &out_dir.join("open_enums.rs"),
         &syn::parse2(open_enum::generate(&open_enums))?,
     )?;
+    Ok(())
+}
+
+/// The fixture corpus as string constants, for the sandbox's default.
+fn bundle_fixtures(manifest_dir: &Path, out_dir: &Path) -> BuildResult<()> {
+    let root = [
+        manifest_dir.join("../openapi/fixtures"),
+        manifest_dir.join("fixtures"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir());
+    let mut files = Vec::new();
+    if let Some(root) = &root {
+        println!("cargo:rerun-if-changed={}", root.display());
+        collect(root, &mut files)?;
+    }
+    files.sort();
+    let mut entries = Vec::new();
+    for file in &files {
+        let name = file
+            .strip_prefix(root.as_deref().unwrap_or(manifest_dir))
+            .unwrap_or(file);
+        let name = name.to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        entries.push(quote::quote! { (#name, #text) });
+    }
+    let tokens = quote::quote! {
+        /// The fixture corpus of `openapi/fixtures`, embedded at build time.
+        pub(crate) static BUNDLED: &[(&str, &str)] = &[#(#entries),*];
+    };
+    write(&out_dir.join("bundled_fixtures.rs"), &syn::parse2(tokens)?)
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> BuildResult<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, files)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            files.push(path);
+        }
+    }
     Ok(())
 }
 

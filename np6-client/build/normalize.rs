@@ -64,7 +64,9 @@ pub struct OperationFacts {
     pub body_from_path: Vec<(String, String)>,
 }
 
-pub fn adapt(mut spec: OpenAPI) -> BuildResult<Adapted> {
+/// `keep_errors`: the copy for the httpmock helpers keeps the error
+/// responses (so that a mock can answer them); the client's copy drops them.
+pub fn adapt(mut spec: OpenAPI, keep_errors: bool) -> BuildResult<Adapted> {
     if !spec.openapi.starts_with("3.0.") {
         return Err(format!(
             "the spec is OpenAPI {}; progenitor needs 3.0.x",
@@ -112,7 +114,7 @@ pub fn adapt(mut spec: OpenAPI) -> BuildResult<Adapted> {
             };
             collect_params(&components, &shared_params, operation, &mut facts)?;
             collect_extensions(operation, &mut facts)?;
-            adapt_responses(&components, operation, &mut facts)
+            adapt_responses(&components, operation, &mut facts, keep_errors)
                 .map_err(|e| format!("operation {id} ({where_}): {e}"))?;
             operations.push(facts);
         }
@@ -255,6 +257,7 @@ fn adapt_responses(
     components: &openapiv3::Components,
     operation: &mut Operation,
     facts: &mut OperationFacts,
+    keep_errors: bool,
 ) -> BuildResult<()> {
     let mut json_successes: Vec<(u16, Response)> = Vec::new();
     let mut empty_successes: Vec<u16> = Vec::new();
@@ -283,11 +286,13 @@ fn adapt_responses(
     }
 
     // Errors reach the runtime as unread responses (see the module docs).
-    operation.responses.default = None;
-    operation
-        .responses
-        .responses
-        .retain(|status, _| matches!(status, StatusCode::Code(100..=399)));
+    if !keep_errors {
+        operation.responses.default = None;
+        operation
+            .responses
+            .responses
+            .retain(|status, _| matches!(status, StatusCode::Code(100..=399)));
+    }
 
     if json_successes.is_empty() || empty_successes.is_empty() {
         return Ok(());

@@ -9,6 +9,7 @@
 //! `NP6_BASE_URL` overrides the server (default: NP6 production).
 
 use chrono::{Duration, SubsecRound, Utc};
+use np6_client::mock::Sandbox;
 use np6_client::types::{BounceData, BounceDetail, BounceType, RedlistEntry};
 use np6_client::{ApiKey, Client};
 
@@ -70,17 +71,14 @@ async fn run() -> Result<(), String> {
             (client, args.write)
         }
         None => {
-            let mock = offline::start().await;
-            let client = Client::builder()
-                .api_key("quickstart-demo-key")
-                .base_url(mock.base_url())
-                .build()
-                .map_err(|e| e.to_string())?;
+            // The sandbox answers from the fixtures in openapi/fixtures.
+            let sandbox = Sandbox::start().await.map_err(|e| e.to_string())?;
+            let client = sandbox.client().clone();
             println!(
                 "NP6_API_KEY is not set: using a local mock NP6 at {}.",
                 client.base_url()
             );
-            _mock = Some(mock);
+            _mock = Some(sandbox);
             (client, true)
         }
     };
@@ -142,48 +140,5 @@ fn print_entries(channel: &str, entries: &[RedlistEntry]) {
             entry.origin,
             detail.join(" ")
         );
-    }
-}
-
-/// A mock NP6 on loopback that answers like NP6's published examples.
-mod offline {
-    use httpmock::Method::{GET, PUT};
-    use httpmock::MockServer;
-    use serde_json::json;
-
-    pub async fn start() -> MockServer {
-        let server = MockServer::start_async().await;
-        server
-            .mock_async(|when, then| {
-                when.method(GET).path("/targets/redlist/mail").header_exists("X-Key");
-                then.status(200).header("x-request-id", "demo-mail").json_body(json!([
-                    {"id": "0003YB53", "timestamp": "2008-12-16T15:26:00Z", "origin": 3, "detail": {"formId": "0000GH"}},
-                    {"id": "0003YB57", "timestamp": "2008-11-25T15:47:00Z", "origin": 1, "detail": {}}
-                ]));
-            })
-            .await;
-        server
-            .mock_async(|when, then| {
-                when.method(GET)
-                    .path("/targets/redlist/sms")
-                    .header_exists("X-Key");
-                then.status(204).header("x-request-id", "demo-sms");
-            })
-            .await;
-        server
-            .mock_async(|when, then| {
-                when.method(PUT)
-                    .path_matches(r"^/targets/[^/]+/bounces/\d+$")
-                    .header_exists("X-Key");
-                then.status(204).header("x-request-id", "demo-bounce");
-            })
-            .await;
-        server
-            .mock_async(|when, then| {
-                when.is_true(|req| req.headers().get("X-Key").is_none());
-                then.status(401).body("missing X-Key");
-            })
-            .await;
-        server
     }
 }

@@ -152,6 +152,120 @@ impl FixtureRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
     }
+
+    /// The query as sorted (name, value) pairs.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .query
+            .iter()
+            .flat_map(|(k, v)| {
+                v.values()
+                    .into_iter()
+                    .map(move |v| (k.clone(), v.to_owned()))
+            })
+            .collect();
+        pairs.sort();
+        pairs
+    }
+
+    /// The first way a request differs from this one: method, path
+    /// (percent-encoded), query (decoded pairs, any order), then JSON body
+    /// (compared only when the fixture has one). `None` when it is this one.
+    ///
+    /// ```
+    /// use np6_client::fixture::{Fixture, Stage};
+    ///
+    /// let fixture = Fixture::from_json(r#"{"description": "d", "source": "constructed",
+    ///   "request": {"method": "GET", "path": "/targets/redlist/sms", "query": {"startDate": "2024-01-01T00:00:00Z"}},
+    ///   "response": {"status": 204}}"#)?;
+    /// let query = [("startDate".to_owned(), "2024-01-01T00:00:00Z".to_owned())];
+    /// assert!(fixture.request.difference("GET", "/targets/redlist/sms", &query, b"").is_none());
+    /// let (stage, why) = fixture.request.difference("GET", "/targets/redlist/sms", &[], b"").unwrap();
+    /// assert_eq!(stage, Stage::Query);
+    /// assert!(why.starts_with("query []"));
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn difference(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Option<(Stage, String)> {
+        if !method.eq_ignore_ascii_case(&self.method) {
+            return Some((
+                Stage::Method,
+                format!("method {method} instead of {}", self.method),
+            ));
+        }
+        if path != self.path {
+            return Some((Stage::Path, format!("path {path} instead of {}", self.path)));
+        }
+        let mut sent = query.to_vec();
+        sent.sort();
+        let recorded = self.query_pairs();
+        if sent != recorded {
+            return Some((
+                Stage::Query,
+                format!("query {sent:?} instead of {recorded:?}"),
+            ));
+        }
+        if let Some(expected) = &self.body {
+            let sent: Option<Value> = serde_json::from_slice(body).ok();
+            if sent.as_ref() != Some(expected) {
+                return Some((
+                    Stage::Body,
+                    format!(
+                        "body {} instead of {expected}",
+                        String::from_utf8_lossy(body)
+                    ),
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Where a request first differs from a fixture's, in matching order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// The HTTP method.
+    Method,
+    /// The path.
+    Path,
+    /// The query parameters.
+    Query,
+    /// The JSON body.
+    Body,
+}
+
+/// Every fixture file below `dir` (`.yaml`, `.yml`, `.json`), sorted.
+///
+/// # Errors
+///
+/// When a folder cannot be read (the message names it).
+pub fn files_below(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, files)?;
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            {
+                files.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    files.sort();
+    Ok(files)
 }
 
 impl FixtureResponse {

@@ -30,6 +30,8 @@
 mod config;
 mod error;
 pub mod fixture;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod record;
 mod runtime;
 pub mod spec;

@@ -5,10 +5,12 @@
 //! - [`replay`]: fixtures through the generated client;
 //! - [`har`]: HTTP Archives into fixtures;
 //! - [`coverage`]: which operation and status has a fixture;
+//! - [`mock`]: the fixture sandbox as a standalone server;
 //! - [`report`]: the text and JSON output shared by the commands.
 
 pub mod coverage;
 pub mod har;
+pub mod mock;
 pub mod model;
 pub mod replay;
 pub mod report;
@@ -33,7 +35,8 @@ pub fn default_fixtures() -> PathBuf {
     project_root().join("openapi/fixtures")
 }
 
-/// Every fixture file below `dirs` (`.yaml`, `.yml`, `.json`), sorted.
+/// Every fixture file below `dirs` (`.yaml`, `.yml`, `.json`), sorted; a
+/// file given by name is taken as it is.
 ///
 /// # Errors
 ///
@@ -44,30 +47,12 @@ pub fn fixture_files(dirs: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
         if dir.is_file() {
             files.push(dir.clone());
         } else {
-            walk(dir, &mut files)?;
+            files.extend(np6_client::fixture::files_below(dir)?);
         }
     }
     files.sort();
     files.dedup();
     Ok(files)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
-    for entry in entries {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// A path as shown in reports: relative to the workspace when inside it.

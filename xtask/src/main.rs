@@ -48,6 +48,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
+    Mock {
+        /// The loopback port (default: any free port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// The fixtures to answer from (default: openapi/fixtures).
+        #[arg(long = "fixtures")]
+        fixtures: Option<PathBuf>,
+    },
     /// Which operation x documented status has a fixture.
     Coverage {
         #[arg(long = "fixtures")]
@@ -141,6 +150,12 @@ fn run(command: Command) -> Result<u8, String> {
                 imported.written.len(),
                 imported.skipped.len()
             );
+            Ok(0)
+        }
+        Command::Mock { port, fixtures } => {
+            let dir = fixtures.unwrap_or_else(xtask::default_fixtures);
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            runtime.block_on(xtask::mock::serve(&dir, port.unwrap_or(0)))?;
             Ok(0)
         }
         Command::Coverage { fixtures } => {

@@ -67,13 +67,7 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
                 .method(request.method.as_str())
                 .is_true(move |req| req.uri().path() == path)
                 .header(np6_client::spec::API_KEY_HEADER, REDACTED);
-            let mut query: Vec<(String, String)> = Vec::new();
-            for (name, value) in &request.query {
-                for v in value.values() {
-                    query.push((name.clone(), v.to_owned()));
-                }
-            }
-            query.sort();
+            let query = request.query_pairs();
             when = when.is_true(move |req| {
                 let mut sent = req.query_params();
                 sent.sort();
@@ -82,24 +76,7 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
             if let Some(body) = &request.body {
                 when.json_body(body.clone());
             }
-            let mut then = then.status(response.status);
-            for (name, value) in &response.headers {
-                if !name.eq_ignore_ascii_case("content-length") {
-                    then = then.header(name.as_str(), value.as_str());
-                }
-            }
-            match (&response.body, &response.body_text) {
-                (Some(body), _) => {
-                    if response.header("content-type").is_none() {
-                        then = then.header("content-type", "application/json");
-                    }
-                    then.body(serde_json::to_vec(body).unwrap_or_default());
-                }
-                (None, Some(text)) => {
-                    then.body(text.as_bytes());
-                }
-                (None, None) => {}
-            }
+            np6_client::mock::respond(then, fixture);
         })
         .await;
     let strays: Arc<Mutex<Vec<HttpMockRequest>>> = Arc::default();
@@ -219,14 +196,6 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
 
 /// Why a request the client sent is not the recorded one.
 fn difference(fixture: &Fixture, sent: &HttpMockRequest) -> String {
-    let request = &fixture.request;
-    if sent.method_str() != request.method {
-        return format!("method {} instead of {}", sent.method_str(), request.method);
-    }
-    let path = sent.uri().path().to_owned();
-    if path != request.path {
-        return format!("path {path} instead of {}", request.path);
-    }
     if sent
         .headers()
         .get(np6_client::spec::API_KEY_HEADER)
@@ -234,30 +203,15 @@ fn difference(fixture: &Fixture, sent: &HttpMockRequest) -> String {
     {
         return format!("no {} header", np6_client::spec::API_KEY_HEADER);
     }
-    let mut recorded: Vec<(String, String)> = request
-        .query
-        .iter()
-        .flat_map(|(k, v)| {
-            v.values()
-                .into_iter()
-                .map(move |v| (k.clone(), v.to_owned()))
-        })
-        .collect();
-    recorded.sort();
-    let mut query = sent.query_params();
-    query.sort();
-    if query != recorded {
-        return format!("query {query:?} instead of {recorded:?}");
-    }
-    let body: Option<Value> = serde_json::from_slice(sent.body_ref()).ok();
-    if body != request.body {
-        let shown = body.map_or_else(
-            || String::from_utf8_lossy(sent.body_ref()).into_owned(),
-            |b| b.to_string(),
-        );
-        return format!("body {shown}");
-    }
-    "headers differ".to_owned()
+    fixture
+        .request
+        .difference(
+            sent.method_str(),
+            sent.uri().path(),
+            &sent.query_params(),
+            sent.body_ref(),
+        )
+        .map_or_else(|| "headers differ".to_owned(), |(_, why)| why)
 }
 
 /// Members that serialize as absent (null, `{}`, `[]`) are dropped: typed

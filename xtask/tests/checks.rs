@@ -256,3 +256,57 @@ fn a_broken_spec_is_reported_with_locations() {
         "{issues:?}"
     );
 }
+
+#[test]
+fn mock_serves_the_fixtures_and_logs_each_request() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["mock", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("xtask mock starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the base URL line");
+    let address = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+
+    let get = |path: &str, key: bool| {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+        let key = if key { "X-Key: any\r\n" } else { "" };
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nhost: x\r\n{key}connection: close\r\n\r\n"
+        )
+        .expect("sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+    };
+    assert!(get("/targets/redlist/mail", true).starts_with("HTTP/1.1 200"));
+    assert!(get("/targets/redlist/mail", false).starts_with("HTTP/1.1 401"));
+    assert!(get("/nowhere", true).starts_with("HTTP/1.1 404"));
+
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("a log line");
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines[0].contains("fixture=documentation/getMailRedlist-200-two-entries.yaml"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("401"), "{lines:?}");
+    assert!(
+        lines[2].contains("404") && lines[2].contains("closest="),
+        "{lines:?}"
+    );
+}

@@ -1,0 +1,62 @@
+//! `cargo xtask mock`: the fixture sandbox of `np6_client::mock` as a
+//! standalone mock NP6 for tools in other languages (curl, Python, Postman).
+
+use std::io::Write;
+use std::path::Path;
+
+use np6_client::mock::Sandbox;
+use tokio::net::{TcpListener, TcpStream};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Serves until Ctrl-C: prints the base URL, then one log line per request
+/// (the fixture it matched, or why none did).
+///
+/// # Errors
+///
+/// When the fixtures cannot be loaded or the port cannot be bound.
+pub async fn serve(fixtures: &Path, port: u16) -> Result<(), String> {
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stdout)
+        .with_target(false);
+    // Only the sandbox's own lines: not httpmock's or hyper's.
+    let filter = Targets::new().with_target("np6_client::mock", LevelFilter::INFO);
+    let _ = tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .try_init();
+
+    let sandbox = Sandbox::builder()
+        .fixtures_dir(fixtures)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    // The sandbox listens on a port of its own choosing; a fixed port is a
+    // loopback forwarder in front of it.
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let target = sandbox.server().address().to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    println!(
+        "mock NP6 at http://{address} ({} fixtures from {}); send any X-Key; Ctrl-C stops it",
+        sandbox.fixtures().count(),
+        crate::display_path(fixtures)
+    );
+    let _ = std::io::stdout().flush();
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    println!("mock NP6 stopped");
+    Ok(())
+}
