@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod bulk;
 mod config;
 mod error;
 pub mod fixture;
@@ -69,6 +70,7 @@ pub mod types {
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
 pub use config::{ApiKey, ClientBuilder, PRODUCTION_URL, RetryPolicy};
 pub use error::{Error, ErrorKind};
 

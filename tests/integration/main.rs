@@ -1,5 +1,6 @@
 //! Workspace integration tests: one binary, one module per concern.
 
+mod bulk;
 mod consumer;
 mod errors;
 mod faults;

@@ -94,8 +94,9 @@ async fn serve(mut stream: TcpStream, script: Arc<Vec<Fault>>, counter: Arc<Atom
     }
 }
 
-/// Reads one request (head and Content-Length body); `None` at EOF.
-async fn read_request(stream: &mut TcpStream) -> Option<()> {
+/// Reads one request (head and Content-Length body) and returns its head,
+/// lower-cased; `None` at EOF.
+pub async fn read_request(stream: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -121,7 +122,7 @@ async fn read_request(stream: &mut TcpStream) -> Option<()> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    Some(())
+    Some(head)
 }
 
 fn head(status: u16, length: usize, extra: &[(&str, String)]) -> Vec<u8> {

@@ -1,0 +1,163 @@
+//! The bulk helper: bounded concurrency, rate limit, per-record outcomes,
+//! lazy input, cancellation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use np6_client::types::{BounceData, BounceType};
+use np6_client::{BounceRecord, BulkOptions, ErrorKind};
+use np6_tests::faults::read_request;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+/// Answers each request after `delay`: 404 when the path has `missing`,
+/// else 204. Counts requests and the most in flight at once.
+struct SlowServer {
+    base_url: String,
+    requests: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl SlowServer {
+    async fn start(delay: Duration) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let (r, m) = (requests.clone(), max_in_flight.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (r, m, in_flight) = (r.clone(), m.clone(), in_flight.clone());
+                tokio::spawn(async move {
+                    while let Some(head) = read_request(&mut stream).await {
+                        r.fetch_add(1, Ordering::SeqCst);
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(delay).await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        let status = if head.contains("missing") {
+                            "404 Not Found"
+                        } else {
+                            "204 No Content"
+                        };
+                        let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            base_url,
+            requests,
+            max_in_flight,
+        }
+    }
+}
+
+fn record(i: u64) -> BounceRecord {
+    let target_id = if i % 10 == 3 {
+        format!("missing-{i}")
+    } else {
+        format!("T{i}")
+    };
+    BounceRecord {
+        target_id,
+        field_id: 788,
+        bounce: BounceData {
+            type_: BounceType::HardUser,
+            field_id: None,
+            detail: None,
+            timestamp: None,
+        },
+    }
+}
+
+#[tokio::test]
+async fn outcomes_are_per_record_with_bounded_concurrency() {
+    let server = SlowServer::start(Duration::from_millis(20)).await;
+    let client = np6_tests::client(&server.base_url);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let records = futures_util::stream::iter((0..100).map(move |i| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        record(i)
+    }));
+    let mut job = client.put_bounces(records, BulkOptions::default().concurrency(8));
+    let mut seen = [false; 100];
+    let mut outcomes = 0;
+    while let Some(outcome) = job.next().await {
+        outcomes += 1;
+        // Never more pulled than finished plus the window.
+        assert!(
+            pulled.load(Ordering::SeqCst) <= outcomes + 8,
+            "input read ahead of the window"
+        );
+        let index = usize::try_from(outcome.index).expect("small");
+        assert!(!seen[index], "index {index} twice");
+        seen[index] = true;
+        match outcome.result {
+            Ok(()) => assert_ne!(index % 10, 3),
+            Err(e) => {
+                assert_eq!(index % 10, 3, "{e}");
+                assert_eq!((e.kind(), e.status()), (ErrorKind::Status, Some(404)));
+            }
+        }
+    }
+    assert!(seen.iter().all(|s| *s));
+    let summary = job.summary();
+    assert_eq!(
+        (summary.done, summary.succeeded, summary.failed),
+        (100, 90, 10)
+    );
+    assert_eq!(server.requests.load(Ordering::SeqCst), 100);
+    assert_eq!(
+        server.max_in_flight.load(Ordering::SeqCst),
+        8,
+        "the window is used, and not exceeded"
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_paces_the_calls() {
+    let server = SlowServer::start(Duration::ZERO).await;
+    let client = np6_tests::client(&server.base_url);
+    let started = Instant::now();
+    let records = futures_util::stream::iter((0..21).map(|i| record(i * 10)));
+    let summary = client
+        .put_bounces(records, BulkOptions::default().rate_limit(100.0))
+        .finish()
+        .await;
+    let elapsed = started.elapsed();
+    assert_eq!(summary.succeeded, 21);
+    // 21 starts at 100/s: the last starts 200 ms after the first.
+    assert!(elapsed >= Duration::from_millis(195), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn dropping_the_stream_stops_new_requests() {
+    let server = SlowServer::start(Duration::from_millis(30)).await;
+    let client = np6_tests::client(&server.base_url);
+    let records = futures_util::stream::iter((0..1_000_000).map(|i| record(i * 10)));
+    let mut job = client.put_bounces(records, BulkOptions::default().concurrency(4));
+    for _ in 0..6 {
+        job.next().await.expect("an outcome");
+    }
+    drop(job);
+    let at_drop = server.requests.load(Ordering::SeqCst);
+    assert!(
+        at_drop <= 6 + 4,
+        "{at_drop} requests for 6 outcomes and a window of 4"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        server.requests.load(Ordering::SeqCst),
+        at_drop,
+        "requests after the drop"
+    );
+}
