@@ -48,7 +48,11 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
         table.push(table_entry(facts, &method_name));
     }
     let header = &adapted.api_key_header;
+    let version = &adapted.spec.info.version;
     Ok(quote! {
+        /// The spec's `info.version`, sent by every request as `api-version`.
+        pub const API_VERSION: &str = #version;
+
         /// The header that carries the API key (the spec's `apiKey` security scheme).
         pub const API_KEY_HEADER: &str = #header;
 
@@ -281,14 +285,28 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
         if body.is_none() {
             return Err("x-np6-body-from-path on an operation without a JSON body".into());
         }
+        let Some((_, body_ty)) = body else {
+            return Err("no body argument".into());
+        };
+        let Type::Reference(body_ref) = body_ty else {
+            return Err("the body is not passed by reference".into());
+        };
+        let owned_ty = &body_ref.elem;
         let mut fills = Vec::new();
         for (property, param) in &facts.body_from_path {
             let (ident, _) = find(param)?;
-            fills
-                .push(quote! { (#property, #param, crate::runtime::to_json(OPERATION, &#ident)?) });
+            // typify names fields after the property, in snake case.
+            let field = quote::format_ident!("{}", property.to_snake_case());
+            fills.push(quote! {
+                if crate::runtime::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
+                    crate::runtime::Mirror::fill(&mut filled.get_or_insert_with(|| body.clone()).#field, #ident.clone());
+                }
+            });
         }
         checks.push(quote! {
-            let body = &crate::runtime::fill_from_path(OPERATION, body, &[#(#fills),*])?;
+            let mut filled: ::std::option::Option<#owned_ty> = None;
+            #(#fills)*
+            let body = filled.as_ref().unwrap_or(body);
         });
     }
 
@@ -310,6 +328,7 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
             #(#docs)*
             #[doc = ""]
             #[doc = #errors_doc]
+            #[allow(clippy::clone_on_copy)]
             pub async fn #name #generics (&'a self, #(#ordered),*) -> ::std::result::Result<#value_type, crate::Error> {
                 const OPERATION: &crate::spec::Operation = &OPERATIONS[#index];
                 #(#checks)*

@@ -13,6 +13,9 @@ use crate::error::{Error, ErrorKind};
 use crate::record::Recorder;
 use crate::runtime::{Runtime, Shared};
 
+/// The `User-Agent` the client sends unless told otherwise.
+pub const DEFAULT_USER_AGENT: &str = concat!("np6-client/", env!("CARGO_PKG_VERSION"));
+
 /// The production server of NP6.
 pub const PRODUCTION_URL: &str = "https://api-cm.np6.com";
 
@@ -222,7 +225,7 @@ impl ClientBuilder {
             timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(120),
             retry: RetryPolicy::default(),
-            user_agent: concat!("np6-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
             http_client: None,
             allow_plaintext: false,
             max_response_bytes: 64 * 1024 * 1024,
@@ -336,6 +339,9 @@ impl ClientBuilder {
         if key.expose().trim().is_empty() {
             return Err(config("the API key is empty"));
         }
+        let key_header_name =
+            reqwest::header::HeaderName::from_bytes(crate::spec::API_KEY_HEADER.as_bytes())
+                .map_err(|_| config("the spec's API key header name is not a valid header name"))?;
         let mut key_header = HeaderValue::from_str(key.expose()).map_err(|_| {
             config("the API key has characters that cannot be sent in an HTTP header")
         })?;
@@ -380,6 +386,7 @@ impl ClientBuilder {
         };
         let shared = Shared {
             key,
+            key_header_name,
             key_header,
             user_agent,
             timeout: self.timeout,

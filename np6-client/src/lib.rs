@@ -71,7 +71,7 @@ pub mod types {
 pub struct ReadmeDoctests;
 
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
-pub use config::{ApiKey, ClientBuilder, PRODUCTION_URL, RetryPolicy};
+pub use config::{ApiKey, ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL, RetryPolicy};
 pub use error::{Error, ErrorKind};
 
 /// A client of the NP6 API: one method per operation of the spec.

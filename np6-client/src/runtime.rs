@@ -6,16 +6,18 @@
 //! progenitor's generated method. progenitor calls back into
 //! [`ClientHooks::exec`] below for the HTTP exchange itself.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{Instrument, field};
@@ -33,6 +35,7 @@ pub(crate) struct Runtime(pub(crate) Arc<Shared>);
 
 pub(crate) struct Shared {
     pub(crate) key: ApiKey,
+    pub(crate) key_header_name: HeaderName,
     pub(crate) key_header: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Duration,
@@ -63,11 +66,13 @@ impl fmt::Debug for Runtime {
 const EXCERPT_CHARS: usize = 200;
 const TRACE_BODY_BYTES: usize = 1024;
 
-/// What one attempt saw of the answer, written by `exec` for `execute`.
+/// One attempt: its time limit, given by `execute` to `exec`, and what it
+/// saw of the answer, written by `exec` for `execute`.
 #[derive(Default)]
 struct Exchange {
+    timeout: Option<Duration>,
     status: Option<StatusCode>,
-    request_id: Option<String>,
+    request_id: Option<HeaderValue>,
     retry_after: Option<Duration>,
     body: Bytes,
     too_large: bool,
@@ -75,7 +80,7 @@ struct Exchange {
 
 tokio::task_local! {
     /// The exchange of the attempt being run in this task.
-    static EXCHANGE: Arc<Mutex<Exchange>>;
+    static EXCHANGE: RefCell<Exchange>;
 }
 
 impl Client {
@@ -101,31 +106,42 @@ impl Client {
             request_id = field::Empty,
             duration_ms = field::Empty,
         );
+        // Clock reads are system calls on some virtual machines: this path
+        // reads the clock once per attempt, plus when something is traced.
         let started = Instant::now();
         let deadline = started + shared.deadline;
         let policy = &shared.retry;
         let may_retry = op.is_idempotent() || policy.retry_non_idempotent;
         async move {
             let mut number = 0u32;
+            let mut attempt_started = started;
             let outcome = loop {
                 number += 1;
                 span_record("attempt", number);
-                let exchange = Arc::new(Mutex::new(Exchange::default()));
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                let limit = shared.timeout.min(remaining);
-                let attempt_started = Instant::now();
-                let result = EXCHANGE
-                    .scope(exchange.clone(), tokio::time::timeout(limit, attempt()))
-                    .await;
-                let seen =
-                    std::mem::take(&mut *exchange.lock().unwrap_or_else(PoisonError::into_inner));
+                let attempt_deadline = (attempt_started + shared.timeout).min(deadline);
+                let limit = attempt_deadline.saturating_duration_since(attempt_started);
+                // reqwest's per-request timeout bounds the attempt, from
+                // connecting to the last byte of the body (`exec` sets it).
+                let exchange = Exchange {
+                    timeout: Some(limit),
+                    ..Exchange::default()
+                };
+                let mut scoped = std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), attempt()));
+                let result = scoped.as_mut().await;
+                let seen = scoped
+                    .as_mut()
+                    .take_value()
+                    .map(RefCell::into_inner)
+                    .unwrap_or_default();
                 let outcome = classify(op, shared, result, seen, limit);
-                tracing::debug!(
-                    attempt = number,
-                    elapsed_ms = attempt_started.elapsed().as_millis() as u64,
-                    ok = outcome.is_ok(),
-                    "np6 attempt finished"
-                );
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    tracing::debug!(
+                        attempt = number,
+                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
+                        ok = outcome.is_ok(),
+                        "np6 attempt finished"
+                    );
+                }
                 let error = match outcome {
                     Ok(value) => break Ok(value),
                     Err(error) => error,
@@ -134,7 +150,8 @@ impl Client {
                     break Err(error);
                 }
                 let wait = retry_wait(policy, number, error.retry_after());
-                if Instant::now() + wait >= deadline {
+                let now = Instant::now();
+                if now + wait >= deadline {
                     tracing::info!(
                         wait_ms = wait.as_millis() as u64,
                         "np6: no time left for a retry"
@@ -148,8 +165,11 @@ impl Client {
                     "np6: retrying"
                 );
                 tokio::time::sleep(wait).await;
+                attempt_started = now + wait;
             };
-            span_record("duration_ms", started.elapsed().as_millis() as u64);
+            if !tracing::Span::current().is_disabled() {
+                span_record("duration_ms", started.elapsed().as_millis() as u64);
+            }
             outcome.map_err(|mut e| {
                 e.set_attempts(number);
                 e
@@ -168,39 +188,26 @@ fn span_record(name: &str, value: impl tracing::Value) {
 fn classify<T: DeserializeOwned>(
     op: &'static Operation,
     shared: &Shared,
-    result: Result<
-        Result<ResponseValue<T>, progenitor_client::Error<()>>,
-        tokio::time::error::Elapsed,
-    >,
+    result: Result<ResponseValue<T>, progenitor_client::Error<()>>,
     seen: Exchange,
     limit: Duration,
 ) -> Result<T, Error> {
     use progenitor_client::Error as P;
     let id = Some(op.id);
-    if let Some(status) = seen.status {
-        span_record("status", status.as_u16());
+    if !tracing::Span::current().is_disabled() {
+        if let Some(status) = seen.status {
+            span_record("status", status.as_u16());
+        }
+        if let Some(request_id) = seen.request_id.as_ref().and_then(|v| v.to_str().ok()) {
+            span_record("request_id", request_id);
+        }
     }
-    if let Some(request_id) = &seen.request_id {
-        span_record("request_id", request_id.as_str());
-    }
-    let Ok(result) = result else {
-        let what = if limit < shared.timeout {
-            "the call's deadline"
-        } else {
-            "the attempt timeout"
-        };
-        return Err(Error::new(
-            ErrorKind::Timeout,
-            id,
-            format!("no complete answer within {what} ({limit:?})"),
-        ));
-    };
     let response_error = |kind, message: String, seen: Exchange| {
         let excerpt = excerpt(&seen.body, &shared.key);
         Error::new(kind, id, message)
             .with_response(
                 seen.status.unwrap_or_default(),
-                seen.request_id,
+                text(seen.request_id.as_ref()),
                 seen.body,
                 excerpt,
             )
@@ -247,6 +254,8 @@ fn classify<T: DeserializeOwned>(
                 Ok(_) => "the body does not decode".to_owned(),
             };
             let status = seen.status.unwrap_or_default();
+            // A success's body is not buffered by `exec`: progenitor's is the one.
+            let seen = Exchange { body, ..seen };
             Err(response_error(
                 ErrorKind::Decode,
                 format!("NP6 answered {status} with a body that does not match the spec: {detail}"),
@@ -262,19 +271,32 @@ fn classify<T: DeserializeOwned>(
                 ErrorKind::Transport
             };
             let message = match kind {
-                ErrorKind::Connect => "cannot connect to NP6",
-                ErrorKind::Timeout => "NP6 did not answer in time",
-                _ => "the connection to NP6 failed",
+                ErrorKind::Connect => format!("cannot connect to NP6: {}", error_chain(&e)),
+                ErrorKind::Timeout => {
+                    let what = if limit < shared.timeout {
+                        "the call's deadline"
+                    } else {
+                        "the attempt timeout"
+                    };
+                    format!("no complete answer within {what} ({limit:?})")
+                }
+                _ => format!("the connection to NP6 failed: {}", error_chain(&e)),
             };
-            let mut error = Error::new(kind, id, format!("{message}: {}", error_chain(&e)));
+            let mut error = Error::new(kind, id, message);
             if let Some(status) = seen.status {
-                error = error.with_response(status, seen.request_id, seen.body, None);
+                error =
+                    error.with_response(status, text(seen.request_id.as_ref()), seen.body, None);
             }
             Err(error.with_source(e))
         }
         Err(P::InvalidRequest(message)) => Err(Error::invalid_argument(op.id, message)),
         Err(P::Custom(message)) => Err(Error::new(ErrorKind::Transport, id, message)),
     }
+}
+
+/// A header value as text, when it is text.
+fn text(value: Option<&HeaderValue>) -> Option<String> {
+    value.and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// `reqwest::Error`'s own message is terse; its sources say what happened.
@@ -346,8 +368,11 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let shared = &self.inner().0;
+        if let Ok(Some(limit)) = EXCHANGE.try_with(|e| e.borrow().timeout) {
+            *request.timeout_mut() = Some(limit);
+        }
         let headers = request.headers_mut();
-        headers.insert(crate::spec::API_KEY_HEADER, shared.key_header.clone());
+        headers.insert(shared.key_header_name.clone(), shared.key_header.clone());
         if !headers.contains_key(USER_AGENT) {
             headers.insert(USER_AGENT, shared.user_agent.clone());
         }
@@ -355,18 +380,48 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         let response = self.client().execute(request).await?;
 
         let status = response.status();
-        let version = response.version();
-        let headers = response.headers().clone();
-        let request_id = headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let request_id = response.headers().get("x-request-id").cloned();
+        let retry_after = if status.is_success() {
+            None
+        } else {
+            response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(parse_retry_after)
+        };
         record(|e| {
             e.status = Some(status);
             e.request_id = request_id;
-            e.retry_after = headers.get(RETRY_AFTER).and_then(parse_retry_after);
+            e.retry_after = retry_after;
         });
+        let empty_value = crate::spec::by_method_name(info.operation_id)
+            .and_then(|op| op.empty_success.iter().find(|(s, _)| *s == status.as_u16()))
+            .map(|(_, json)| Bytes::from_static(json.as_bytes()));
 
+        // The common case, a success nobody records or traces, is passed on
+        // unread: progenitor decodes it within the attempt's timeout.
+        let buffered =
+            sent.is_some() || !status.is_success() || tracing::enabled!(tracing::Level::TRACE);
+        if !buffered {
+            // 204 and 304 answers have no body (RFC 9110 6.4.1), whatever
+            // their framing says.
+            let length = match status.as_u16() {
+                204 | 304 => Some(0),
+                _ => response.content_length(),
+            };
+            return Ok(match (empty_value, length) {
+                (Some(json), _) => with_body(response, json),
+                (None, Some(length)) if length > shared.max_response_bytes as u64 => {
+                    record(|e| e.too_large = true);
+                    with_body(response, Bytes::new())
+                }
+                (None, Some(_)) => response,
+                (None, None) => capped(response, shared.max_response_bytes),
+            });
+        }
+
+        let version = response.version();
+        let headers = response.headers().clone();
         let mut body = match read_capped(response, shared.max_response_bytes).await? {
             Some(body) => body,
             None => {
@@ -374,12 +429,10 @@ impl ClientHooks<Runtime> for crate::generated::Client {
                 Bytes::new()
             }
         };
-        if body.is_empty() {
-            let empty_value = crate::spec::by_method_name(info.operation_id)
-                .and_then(|op| op.empty_success.iter().find(|(s, _)| *s == status.as_u16()));
-            if let Some((_, json)) = empty_value {
-                body = Bytes::from_static(json.as_bytes());
-            }
+        if body.is_empty()
+            && let Some(json) = empty_value
+        {
+            body = json;
         }
         if tracing::enabled!(tracing::Level::TRACE) {
             let shown = &body[..body.len().min(TRACE_BODY_BYTES)];
@@ -402,9 +455,35 @@ impl ClientHooks<Runtime> for crate::generated::Client {
     }
 }
 
+/// The response with another body (its own is dropped unread).
+fn with_body(response: reqwest::Response, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    let (parts, _) = http::Response::from(response).into_parts();
+    reqwest::Response::from(http::Response::from_parts(parts, body.into()))
+}
+
+/// A body of unknown length, cut off past `limit` bytes.
+fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
+    let (parts, body) = http::Response::from(response).into_parts();
+    let mut seen = 0usize;
+    let limited = http_body_util::BodyDataStream::new(body).map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen += chunk.len();
+        if seen > limit {
+            record(|e| e.too_large = true);
+            return Err(std::io::Error::other(format!(
+                "the answer is larger than {limit} bytes"
+            )));
+        }
+        Ok(chunk)
+    });
+    reqwest::Response::from(http::Response::from_parts(
+        parts,
+        reqwest::Body::wrap_stream(limited),
+    ))
+}
+
 fn record(update: impl FnOnce(&mut Exchange)) {
-    let _ = EXCHANGE
-        .try_with(|exchange| update(&mut exchange.lock().unwrap_or_else(PoisonError::into_inner)));
+    let _ = EXCHANGE.try_with(|exchange| update(&mut exchange.borrow_mut()));
 }
 
 /// Reads the whole body, or `None` past `limit` bytes.
@@ -482,38 +561,50 @@ pub(crate) fn to_json<T: Serialize>(op: &Operation, value: &T) -> Result<serde_j
         .map_err(|e| Error::invalid_argument(op.id, format!("cannot serialize an argument: {e}")))
 }
 
-/// `x-np6-body-from-path`: the body repeats path parameters. A property left
-/// out (or null) is filled from the path; one that disagrees is refused.
-pub(crate) fn fill_from_path<B: Serialize + DeserializeOwned>(
-    op: &Operation,
-    body: &B,
-    fills: &[(&str, &str, serde_json::Value)],
-) -> Result<B, Error> {
-    let mut value = to_json(op, body)?;
-    let Some(object) = value.as_object_mut() else {
-        return Err(Error::invalid_argument(
-            op.id,
-            "the body is not a JSON object".to_owned(),
-        ));
-    };
-    for (property, param, path_value) in fills {
-        match object.get(*property) {
-            None | Some(serde_json::Value::Null) => {
-                object.insert((*property).to_owned(), path_value.clone());
-            }
-            Some(given) if given == path_value => {}
-            Some(given) => {
-                return Err(Error::invalid_argument(
-                    op.id,
-                    format!(
-                        "body {property} ({given}) disagrees with path parameter {param} ({path_value})"
-                    ),
-                ));
-            }
-        }
+/// A body field that repeats a path parameter (`x-np6-body-from-path`):
+/// optional or not, as the schema says.
+pub(crate) trait Mirror<V> {
+    fn current(&self) -> Option<&V>;
+    fn fill(&mut self, value: V);
+}
+
+impl<V> Mirror<V> for Option<V> {
+    fn current(&self) -> Option<&V> {
+        self.as_ref()
     }
-    serde_json::from_value(value)
-        .map_err(|e| Error::invalid_argument(op.id, format!("cannot complete the body: {e}")))
+    fn fill(&mut self, value: V) {
+        *self = Some(value);
+    }
+}
+
+impl<V> Mirror<V> for V {
+    fn current(&self) -> Option<&V> {
+        Some(self)
+    }
+    fn fill(&mut self, value: V) {
+        *self = value;
+    }
+}
+
+/// Whether the body field must be filled from the path: yes when it is
+/// left out, no when it agrees, an error when it disagrees.
+pub(crate) fn mirror_missing<F: Mirror<V>, V: PartialEq + fmt::Display>(
+    op: &Operation,
+    property: &str,
+    param: &str,
+    field: &F,
+    path_value: &V,
+) -> Result<bool, Error> {
+    match field.current() {
+        None => Ok(true),
+        Some(given) if given == path_value => Ok(false),
+        Some(given) => Err(Error::invalid_argument(
+            op.id,
+            format!(
+                "body {property} ({given}) disagrees with path parameter {param} ({path_value})"
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -589,13 +680,6 @@ mod tests {
         assert!(shown.ends_with("..."));
     }
 
-    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
-    struct Body {
-        #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
-        field_id: Option<i32>,
-        kind: String,
-    }
-
     const OP: Operation = Operation {
         id: "testOp",
         method_name: "test_op",
@@ -606,34 +690,21 @@ mod tests {
     };
 
     #[test]
-    fn body_properties_are_filled_from_the_path_or_refused() {
-        let fills = [("fieldId", "fieldId", serde_json::json!(7))];
-        let body = Body {
-            field_id: None,
-            kind: "k".into(),
-        };
-        assert_eq!(
-            fill_from_path(&OP, &body, &fills).expect("filled").field_id,
-            Some(7)
-        );
-        let body = Body {
-            field_id: Some(7),
-            kind: "k".into(),
-        };
-        assert_eq!(
-            fill_from_path(&OP, &body, &fills).expect("agrees").field_id,
-            Some(7)
-        );
-        let body = Body {
-            field_id: Some(8),
-            kind: "k".into(),
-        };
-        let error = fill_from_path(&OP, &body, &fills).expect_err("disagrees");
+    fn body_fields_mirror_the_path_or_are_refused() {
+        let check = |field: Option<i32>| mirror_missing(&OP, "fieldId", "fieldId", &field, &7);
+        assert!(check(None).expect("left out"));
+        assert!(!check(Some(7)).expect("agrees"));
+        let error = check(Some(8)).expect_err("disagrees");
         assert_eq!(error.kind(), ErrorKind::InvalidArgument);
         assert_eq!(
             error.to_string(),
             "testOp: body fieldId (8) disagrees with path parameter fieldId (7)"
         );
+        // A required (non-optional) field is never missing.
+        assert!(!mirror_missing(&OP, "fieldId", "fieldId", &7, &7).expect("agrees"));
+        let mut field: Option<i32> = None;
+        Mirror::fill(&mut field, 7);
+        assert_eq!(field, Some(7));
     }
 
     #[test]

@@ -218,7 +218,8 @@ async fn headers_never_sent() {
 async fn body_stalled_past_the_timeout() {
     run(Case {
         script: |_| vec![Fault::BodyStalled],
-        expect: |_| Expect::Err(ErrorKind::Timeout, None),
+        // The head came (200): the error says so, and that time ran out.
+        expect: |_| Expect::Err(ErrorKind::Timeout, Some(200)),
         requests: Some(4),
         ..Case::default()
     })
@@ -425,4 +426,47 @@ async fn bodies_are_traced_at_trace_level_only_and_truncated() {
         "body not truncated: {line}"
     );
     assert!(line.len() < 1024 + 300, "{} bytes", line.len());
+}
+
+#[tokio::test]
+async fn answers_larger_than_the_cap_are_refused_with_or_without_a_length() {
+    let entries: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"id":"T{i:05}","origin":1}}"#))
+        .collect();
+    let body = format!("[{}]", entries.join(",")).into_bytes();
+    for fault in [
+        Fault::Answer(200, vec![], body.clone()),
+        Fault::Chunked(200, body.clone()),
+    ] {
+        let server = FaultServer::start(vec![fault.clone()]).await;
+        let client = np6_tests::builder(&server.base_url)
+            .max_response_bytes(1000)
+            .build()
+            .expect("valid");
+        let error = client
+            .get_mail_redlist(None, None)
+            .await
+            .expect_err("too large");
+        assert_eq!(
+            error.kind(),
+            ErrorKind::ResponseTooLarge,
+            "{fault:?}: {error}"
+        );
+        assert_eq!(error.attempts(), 1, "not retried");
+        // Under the cap, the same answer decodes.
+        let server = FaultServer::start(vec![fault.clone()]).await;
+        let client = np6_tests::builder(&server.base_url)
+            .max_response_bytes(body.len())
+            .build()
+            .expect("valid");
+        assert_eq!(
+            client
+                .get_mail_redlist(None, None)
+                .await
+                .expect("fits")
+                .len(),
+            100,
+            "{fault:?}"
+        );
+    }
 }

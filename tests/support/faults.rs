@@ -17,6 +17,8 @@ use tokio::task::JoinHandle;
 pub enum Fault {
     /// A normal answer: status, extra headers, body.
     Answer(u16, Vec<(&'static str, String)>, Vec<u8>),
+    /// A `transfer-encoding: chunked` answer (no length known up front).
+    Chunked(u16, Vec<u8>),
     /// Close the connection with a TCP reset before answering.
     ResetBeforeResponse,
     /// Send the headers and part of the body, then reset.
@@ -142,6 +144,18 @@ async fn play(stream: &mut TcpStream, fault: Fault) -> bool {
         Fault::Answer(status, headers, body) => {
             let mut bytes = head(status, body.len(), &headers);
             bytes.extend_from_slice(&body);
+            stream.write_all(&bytes).await.is_ok()
+        }
+        Fault::Chunked(status, body) => {
+            let mut bytes =
+                format!("HTTP/1.1 {status} Fault\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .into_bytes();
+            for piece in body.chunks(100) {
+                bytes.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                bytes.extend_from_slice(piece);
+                bytes.extend_from_slice(b"\r\n");
+            }
+            bytes.extend_from_slice(b"0\r\n\r\n");
             stream.write_all(&bytes).await.is_ok()
         }
         Fault::ResetBeforeResponse => {

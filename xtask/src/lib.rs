@@ -6,8 +6,11 @@
 //! - [`har`]: HTTP Archives into fixtures;
 //! - [`coverage`]: which operation and status has a fixture;
 //! - [`mock`]: the fixture sandbox as a standalone server;
+//! - [`bench`]: the benchmarks of `cargo xtask bench`;
 //! - [`report`]: the text and JSON output shared by the commands.
 
+pub mod bench;
+pub mod bench_server;
 pub mod coverage;
 pub mod har;
 pub mod mock;

@@ -57,6 +57,33 @@ enum Command {
         #[arg(long = "fixtures")]
         fixtures: Option<PathBuf>,
     },
+    /// Benchmarks (release build): client overhead, bulk throughput and
+    /// memory, validation throughput. Exit 1 when a target is missed.
+    Bench {
+        /// Small sizes, a few seconds, targets not enforced.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// One bulk benchmark run in this process (used by `bench`).
+    #[command(hide = true)]
+    BenchBulk {
+        #[arg(long)]
+        records: u64,
+        #[arg(long)]
+        baseline: bool,
+    },
+    /// One side of the overhead benchmark, for profiling (`perf record`).
+    #[command(hide = true)]
+    BenchSide {
+        /// `np6` or `raw`.
+        side: String,
+        /// `get` or `put`.
+        call: String,
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
     /// Which operation x documented status has a fixture.
     Coverage {
         #[arg(long = "fixtures")]
@@ -156,6 +183,69 @@ fn run(command: Command) -> Result<u8, String> {
             let dir = fixtures.unwrap_or_else(xtask::default_fixtures);
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime.block_on(xtask::mock::serve(&dir, port.unwrap_or(0)))?;
+            Ok(0)
+        }
+        Command::Bench { quick } => {
+            if cfg!(debug_assertions) {
+                // Timings of a debug build mean nothing: rerun in release.
+                let mut command = std::process::Command::new(env!("CARGO"));
+                command.args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--package",
+                    "xtask",
+                    "--",
+                    "bench",
+                ]);
+                if quick {
+                    command.arg("--quick");
+                }
+                let status = command
+                    .status()
+                    .map_err(|e| format!("cannot run cargo: {e}"))?;
+                return Ok(status
+                    .code()
+                    .and_then(|c| u8::try_from(c).ok())
+                    .unwrap_or(2));
+            }
+            let sizes = if quick {
+                xtask::bench::Sizes::quick()
+            } else {
+                xtask::bench::Sizes::full()
+            };
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut rows = Vec::new();
+            eprintln!("bench: client overhead...");
+            rows.extend(xtask::bench::overhead(sizes)?);
+            eprintln!(
+                "bench: bulk ({} and {} records)...",
+                sizes.bulk_records,
+                sizes.bulk_records * 10
+            );
+            rows.extend(xtask::bench::bulk(&exe, sizes)?);
+            eprintln!("bench: validation...");
+            rows.extend(xtask::bench::validation(sizes)?);
+            print!("{}", xtask::bench::table(&rows, sizes.enforce));
+            let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
+            Ok(u8::from(missed))
+        }
+        Command::BenchSide {
+            side,
+            call,
+            requests,
+            concurrency,
+        } => {
+            let rate = xtask::bench::side(&side, &call, requests, concurrency)?;
+            println!("{side} {call} c={concurrency}: {rate:.0} req/s");
+            Ok(0)
+        }
+        Command::BenchBulk { records, baseline } => {
+            let run = xtask::bench::bulk_run(records, baseline)?;
+            println!(
+                "{}",
+                serde_json::to_string(&run).map_err(|e| e.to_string())?
+            );
             Ok(0)
         }
         Command::Coverage { fixtures } => {

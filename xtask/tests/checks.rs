@@ -310,3 +310,31 @@ fn mock_serves_the_fixtures_and_logs_each_request() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn the_benchmarks_run_end_to_end_at_tiny_sizes() {
+    // Timings of a debug build mean nothing: this only proves every
+    // benchmark runs and reports, so `cargo xtask bench` cannot rot.
+    let sizes = xtask::bench::Sizes {
+        requests_c1: 20,
+        requests_c64: 64,
+        rounds: 1,
+        bulk_records: 200,
+        fixtures: 40,
+        enforce: false,
+    };
+    let rows = xtask::bench::overhead(sizes).expect("overhead runs");
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter().all(|r| r.ratio.is_finite() && r.ratio > 0.0),
+        "{rows:?}"
+    );
+    let bulk = xtask::bench::bulk_run(200, true).expect("bulk runs");
+    assert_eq!(bulk.records, 200);
+    assert!(bulk.np6_per_second > 0.0 && bulk.raw_per_second.is_some_and(|r| r > 0.0));
+    assert!(bulk.peak_rss_kib > 0);
+    let validation = xtask::bench::validation(sizes).expect("validation runs");
+    assert!(validation[0].detail.contains("40 ") || validation[0].name.contains("40 fixtures"));
+    let table = xtask::bench::table(&rows, false);
+    assert!(table.contains("not enforced (quick)"), "{table}");
+}

@@ -1,0 +1,534 @@
+//! `cargo xtask bench`: the client against the physical limit of the
+//! transport, each figure a ratio against a baseline run in the same process.
+//!
+//! 1. Overhead: the generated client vs hand-written reqwest code sending
+//!    the same request through the same `reqwest::Client` (one pool), for a
+//!    redlist GET (100 entries) and a bounce PUT, at concurrency 1 and 64.
+//!    Rounds alternate between the two so drift hits both. Target >= 0.97.
+//! 2. Bulk: `put_bounces` against a server that answers after 5 ms, at
+//!    concurrency 64: throughput vs the ideal 64 / 5 ms (target >= 0.90) and
+//!    vs raw reqwest with the same window; peak memory (VmHWM) with 10x the
+//!    records, in a fresh process each (target <= 1.2x).
+//! 3. Validation: `validate` over a generated corpus, vs parsing alone.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use np6_client::types::{BounceData, BounceDetail, BounceType, RedlistEntry};
+use np6_client::{BounceRecord, BulkOptions, Client, RetryPolicy};
+
+use crate::bench_server;
+
+const KEY: &str = "bench-key";
+/// The headers the generated client sends besides the key: progenitor's
+/// `api-version` and the client's user agent. The baseline sends them too,
+/// so both requests are byte for byte the same.
+const API_VERSION: (&str, &str) = ("api-version", np6_client::spec::API_VERSION);
+const USER_AGENT: (&str, &str) = ("user-agent", np6_client::DEFAULT_USER_AGENT);
+const START: &str = "2024-03-01T00:00:00Z";
+
+/// Sizes of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub requests_c1: usize,
+    pub requests_c64: usize,
+    pub rounds: usize,
+    pub bulk_records: u64,
+    pub fixtures: usize,
+    /// Whether the targets are enforced (not for the quick smoke run).
+    pub enforce: bool,
+}
+
+impl Sizes {
+    /// The sizes of the issue: 100,000 and 1,000,000 bulk records.
+    pub fn full() -> Self {
+        Self {
+            requests_c1: 1_500,
+            requests_c64: 15_000,
+            rounds: 15,
+            bulk_records: 100_000,
+            fixtures: 10_000,
+            enforce: true,
+        }
+    }
+
+    /// A run of a few seconds that proves the benchmark works.
+    pub fn quick() -> Self {
+        Self {
+            requests_c1: 200,
+            requests_c64: 1_000,
+            rounds: 3,
+            bulk_records: 2_000,
+            fixtures: 300,
+            enforce: false,
+        }
+    }
+}
+
+/// One line of the results table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub name: String,
+    pub ratio: f64,
+    pub detail: String,
+    /// `(bound, at_least)`: the ratio must be >= bound, or <= bound.
+    pub target: Option<(f64, bool)>,
+}
+
+impl Row {
+    pub fn passed(&self) -> bool {
+        match self.target {
+            Some((bound, true)) => self.ratio >= bound,
+            Some((bound, false)) => self.ratio <= bound,
+            None => true,
+        }
+    }
+}
+
+/// The results as a Markdown table.
+pub fn table(rows: &[Row], enforce: bool) -> String {
+    let mut out = String::from(
+        "| benchmark | ratio | target | result | detail |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for row in rows {
+        let target = match row.target {
+            Some((bound, true)) => format!(">= {bound:.2}"),
+            Some((bound, false)) => format!("<= {bound:.2}"),
+            None => "-".to_owned(),
+        };
+        let result = match (row.target, enforce, row.passed()) {
+            (None, _, _) => "-",
+            (Some(_), false, _) => "not enforced (quick)",
+            (Some(_), true, true) => "pass",
+            (Some(_), true, false) => "MISSED",
+        };
+        out.push_str(&format!(
+            "| {} | {:.3} | {target} | {result} | {} |\n",
+            row.name, row.ratio, row.detail
+        ));
+    }
+    out
+}
+
+fn bounce() -> BounceData {
+    BounceData {
+        type_: BounceType::HardUser,
+        field_id: Some(788),
+        detail: Some(BounceDetail {
+            message: Some("550 5.1.1 - Unknown address error".to_owned()),
+        }),
+        timestamp: Some("2008-09-05T19:06:00Z".parse().unwrap_or_default()),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The one `reqwest::Client` both sides use (one pool), with np6-client's
+/// own defaults: 10 s connect and 30 s request timeouts, no redirects. The
+/// baseline is raw reqwest as one would set it up for production, so both
+/// sides pay for a per-request timer.
+fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `n` calls, `concurrency` at a time; returns calls per second.
+async fn drive<F, Fut>(n: usize, concurrency: usize, call: F) -> Result<f64, String>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let started = Instant::now();
+    let mut calls = futures_util::stream::iter(0..n)
+        .map(|_| call())
+        .buffer_unordered(concurrency);
+    while let Some(result) = calls.next().await {
+        result?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Throughput of `a` and `b` in alternating rounds (`a` first in even
+/// rounds, `b` first in odd ones): returns the median of the per-round
+/// ratios a / b, and the mean rates of each. Adjacent runs share the
+/// machine's state of the moment, so the median of their ratios resists the
+/// drift and noise of a shared 2-core machine better than totals do.
+async fn compare<A, AF, B, BF>(
+    n: usize,
+    concurrency: usize,
+    rounds: usize,
+    a: A,
+    b: B,
+) -> Result<(f64, f64, f64), String>
+where
+    A: Fn() -> AF,
+    AF: Future<Output = Result<(), String>>,
+    B: Fn() -> BF,
+    BF: Future<Output = Result<(), String>>,
+{
+    // Warm up: connections, allocator, caches.
+    drive(n / 2 + 1, concurrency, &a).await?;
+    drive(n / 2 + 1, concurrency, &b).await?;
+    let mut ratios = Vec::with_capacity(rounds);
+    let (mut sum_a, mut sum_b) = (0.0, 0.0);
+    for round in 0..rounds {
+        let (rate_a, rate_b) = if round % 2 == 0 {
+            let rate_a = drive(n, concurrency, &a).await?;
+            (rate_a, drive(n, concurrency, &b).await?)
+        } else {
+            let rate_b = drive(n, concurrency, &b).await?;
+            (drive(n, concurrency, &a).await?, rate_b)
+        };
+        ratios.push(rate_a / rate_b);
+        sum_a += rate_a;
+        sum_b += rate_b;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    Ok((median, sum_a / rounds as f64, sum_b / rounds as f64))
+}
+
+/// Benchmark 1: the generated client vs raw reqwest.
+pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
+    let address = bench_server::start(bench_server::redlist_body(100), Duration::ZERO)
+        .map_err(|e| e.to_string())?;
+    let base = format!("http://{address}");
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let http = http_client()?;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&base)
+            .http_client(http.clone())
+            .retry(RetryPolicy::disabled())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let start: chrono::DateTime<chrono::Utc> = START.parse().map_err(|e: chrono::ParseError| e.to_string())?;
+        let body = bounce();
+        let mut rows = Vec::new();
+        for (concurrency, n) in [(1, sizes.requests_c1), (64, sizes.requests_c64)] {
+            let np6_get = || async {
+                let entries = client.get_mail_redlist(Some(&start), None).await.map_err(|e| e.to_string())?;
+                (entries.len() == 100).then_some(()).ok_or_else(|| "wrong entry count".to_owned())
+            };
+            let raw_get = || async {
+                let response = http
+                    .get(format!("{base}/targets/redlist/mail"))
+                    .query(&[("startDate", START)])
+                    .header("X-Key", KEY)
+                    .header(API_VERSION.0, API_VERSION.1)
+                    .header(USER_AGENT.0, USER_AGENT.1)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .error_for_status()
+                    .map_err(|e| e.to_string())?;
+                let entries: Vec<RedlistEntry> = response.json().await.map_err(|e| e.to_string())?;
+                (entries.len() == 100).then_some(()).ok_or_else(|| "wrong entry count".to_owned())
+            };
+            let (ratio, np6, raw) = compare(n, concurrency, sizes.rounds, np6_get, raw_get).await?;
+            rows.push(Row {
+                name: format!("redlist GET, 100 entries, concurrency {concurrency}"),
+                ratio,
+                detail: format!("median of {} paired rounds; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s", sizes.rounds),
+                target: Some((0.97, true)),
+            });
+
+            let np6_put = || async { client.put_target_bounce("0003YB53", 788, &body).await.map_err(|e| e.to_string()) };
+            let raw_put = || async {
+                let response = http
+                    .put(format!("{base}/targets/0003YB53/bounces/788"))
+                    .header("X-Key", KEY)
+                    .header(API_VERSION.0, API_VERSION.1)
+                    .header(USER_AGENT.0, USER_AGENT.1)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (response.status() == 204).then_some(()).ok_or_else(|| format!("status {}", response.status()))
+            };
+            let (ratio, np6, raw) = compare(n, concurrency, sizes.rounds, np6_put, raw_put).await?;
+            rows.push(Row {
+                name: format!("bounce PUT, concurrency {concurrency}"),
+                ratio,
+                detail: format!("median of {} paired rounds; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s", sizes.rounds),
+                target: Some((0.97, true)),
+            });
+        }
+        Ok(rows)
+    })
+}
+
+/// What one bulk run measured (printed as JSON by the child process).
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct BulkRun {
+    pub records: u64,
+    pub np6_per_second: f64,
+    pub raw_per_second: Option<f64>,
+    pub peak_rss_kib: u64,
+}
+
+/// Benchmark 2, one size, in this process: `records` bounces at
+/// concurrency 64 against a server that answers after 5 ms.
+pub fn bulk_run(records: u64, with_baseline: bool) -> Result<BulkRun, String> {
+    let address = bench_server::start(bench_server::redlist_body(1), Duration::from_millis(5))
+        .map_err(|e| e.to_string())?;
+    let base = format!("http://{address}");
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let http = http_client()?;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&base)
+            .http_client(http.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let raw_per_second = if with_baseline {
+            let body = bounce();
+            let raw = || async {
+                let response = http
+                    .put(format!("{base}/targets/T1/bounces/788"))
+                    .header("X-Key", KEY)
+                    .header(API_VERSION.0, API_VERSION.1)
+                    .header(USER_AGENT.0, USER_AGENT.1)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (response.status() == 204)
+                    .then_some(())
+                    .ok_or_else(|| format!("status {}", response.status()))
+            };
+            Some(
+                drive(
+                    usize::try_from(records).map_err(|e| e.to_string())?,
+                    64,
+                    raw,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        // Records are made as they are pulled: nothing is materialized.
+        let input = futures_util::stream::iter(0..records).map(|i| BounceRecord {
+            target_id: format!("T{i:07}"),
+            field_id: 788,
+            bounce: bounce(),
+        });
+        let started = Instant::now();
+        let summary = client
+            .put_bounces(input, BulkOptions::default().concurrency(64))
+            .finish()
+            .await;
+        let seconds = started.elapsed().as_secs_f64();
+        if summary.failed > 0 || summary.succeeded != records {
+            return Err(format!("bulk run: {summary:?}"));
+        }
+        Ok(BulkRun {
+            records,
+            np6_per_second: records as f64 / seconds,
+            raw_per_second,
+            peak_rss_kib: peak_rss_kib(),
+        })
+    })
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), 0 where unknown.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Benchmark 2: runs each size in a fresh process (`exe bench-bulk`), so
+/// that peak memory is the job's own.
+pub fn bulk(exe: &Path, sizes: Sizes) -> Result<Vec<Row>, String> {
+    let run = |records: u64, baseline: bool| -> Result<BulkRun, String> {
+        let mut command = std::process::Command::new(exe);
+        command.args(["bench-bulk", "--records", &records.to_string()]);
+        if baseline {
+            command.arg("--baseline");
+        }
+        let output = command
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "bench-bulk {records}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("bench-bulk output: {e}"))
+    };
+    let small = run(sizes.bulk_records, true)?;
+    let large = run(sizes.bulk_records * 10, false)?;
+    let ideal = 64.0 / 0.005;
+    let raw = small.raw_per_second.unwrap_or(f64::NAN);
+    Ok(vec![
+        Row {
+            name: format!(
+                "bulk, {} bounces, concurrency 64, 5 ms server: vs ideal 12,800/s",
+                small.records
+            ),
+            ratio: small.np6_per_second / ideal,
+            detail: format!("{:.0} req/s", small.np6_per_second),
+            target: Some((0.90, true)),
+        },
+        Row {
+            name: format!(
+                "bulk, {} bounces: vs raw reqwest, same window",
+                small.records
+            ),
+            ratio: small.np6_per_second / raw,
+            detail: format!("raw reqwest {raw:.0} req/s"),
+            target: None,
+        },
+        Row {
+            name: format!(
+                "bulk peak memory, {} vs {} bounces",
+                large.records, small.records
+            ),
+            ratio: large.peak_rss_kib as f64 / small.peak_rss_kib.max(1) as f64,
+            detail: format!(
+                "{} KiB vs {} KiB (VmHWM)",
+                large.peak_rss_kib, small.peak_rss_kib
+            ),
+            target: Some((1.2, false)),
+        },
+    ])
+}
+
+/// Benchmark 3: `validate` over a generated corpus, vs parsing alone.
+pub fn validation(sizes: Sizes) -> Result<Vec<Row>, String> {
+    let model = crate::model::Model::load(&crate::default_spec())
+        .map_err(|issues| format!("{issues:?}"))?;
+    let corpus = crate::fixture_files(&[crate::default_fixtures()]).map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("np6-bench-fixtures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut files = Vec::with_capacity(sizes.fixtures);
+    for i in 0..sizes.fixtures {
+        let source = &corpus[i % corpus.len()];
+        let path = dir.join(format!("{i:05}.yaml"));
+        std::fs::copy(source, &path).map_err(|e| e.to_string())?;
+        files.push(path);
+    }
+    let started = Instant::now();
+    for file in &files {
+        crate::validate::load(file).map_err(|i| i.message)?;
+    }
+    let parse = started.elapsed();
+    let started = Instant::now();
+    let report = crate::validate::run(&model, &files);
+    let validate = started.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    if !report.ok() {
+        return Err(report.text("validate"));
+    }
+    let n = files.len() as f64;
+    Ok(vec![Row {
+        name: format!(
+            "validate, {} fixtures: throughput vs parsing alone",
+            files.len()
+        ),
+        ratio: parse.as_secs_f64() / validate.as_secs_f64(),
+        detail: format!(
+            "{:.0} exchanges/s, {:.2} s in all (parsing alone {:.0}/s)",
+            n / validate.as_secs_f64(),
+            validate.as_secs_f64(),
+            n / parse.as_secs_f64()
+        ),
+        target: None,
+    }])
+}
+
+/// CPU time of the calling thread so far (Linux schedstat), in ns.
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// One side of benchmark 1 alone (for profiling): calls per second.
+pub fn side(side: &str, call: &str, n: usize, concurrency: usize) -> Result<f64, String> {
+    let address = bench_server::start(bench_server::redlist_body(100), Duration::ZERO)
+        .map_err(|e| e.to_string())?;
+    let base = format!("http://{address}");
+    runtime()?.block_on(async {
+        let http = http_client()?;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&base)
+            .http_client(http.clone())
+            .retry(RetryPolicy::disabled())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let body = bounce();
+        let start: chrono::DateTime<chrono::Utc> = START
+            .parse()
+            .map_err(|e: chrono::ParseError| e.to_string())?;
+        let cpu = thread_cpu_ns();
+        let rate = match (side, call) {
+            ("np6", "put") => {
+                drive(n, concurrency, || async {
+                    client
+                        .put_target_bounce("0003YB53", 788, &body)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+                .await
+            }
+            ("raw", "put") => {
+                drive(n, concurrency, || async {
+                    let response = http
+                        .put(format!("{base}/targets/0003YB53/bounces/788"))
+                        .header("X-Key", KEY)
+                        .header(API_VERSION.0, API_VERSION.1)
+                        .header(USER_AGENT.0, USER_AGENT.1)
+                        .json(&body)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    (response.status() == 204)
+                        .then_some(())
+                        .ok_or_else(|| format!("status {}", response.status()))
+                })
+                .await
+            }
+            ("np6", "get") => {
+                drive(n, concurrency, || async {
+                    client
+                        .get_mail_redlist(Some(&start), None)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+            }
+            _ => Err(format!("unknown side {side} {call}")),
+        }?;
+        eprintln!(
+            "client thread CPU: {} ns per call",
+            (thread_cpu_ns() - cpu) / n as u64
+        );
+        Ok(rate)
+    })
+}
