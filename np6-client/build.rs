@@ -12,6 +12,8 @@
 //!   with the argument checks the spec asks for, plus the operation table;
 //! - `np6.yaml`: a copy of the spec, embedded as `np6_client::spec::SPEC_YAML`.
 
+#[path = "src/files.rs"]
+mod files;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/open_enum.rs"]
@@ -107,9 +109,8 @@ fn bundle_fixtures(manifest_dir: &Path, out_dir: &Path) -> BuildResult<()> {
     let mut files = Vec::new();
     if let Some(root) = &root {
         println!("cargo:rerun-if-changed={}", root.display());
-        collect(root, &mut files)?;
+        files = files::files_below(root)?;
     }
-    files.sort();
     let mut entries = Vec::new();
     for file in &files {
         let name = file
@@ -125,22 +126,6 @@ fn bundle_fixtures(manifest_dir: &Path, out_dir: &Path) -> BuildResult<()> {
         pub(crate) static BUNDLED: &[(&str, &str)] = &[#(#entries),*];
     };
     write(&out_dir.join("bundled_fixtures.rs"), &syn::parse2(tokens)?)
-}
-
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> BuildResult<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, files)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// The spec of the workspace, or the copy packaged with the crate.

@@ -245,27 +245,7 @@ pub enum Stage {
 ///
 /// When a folder cannot be read (the message names it).
 pub fn files_below(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
-    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                walk(&path, files)?;
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-            {
-                files.push(path);
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(dir, &mut files)?;
-    files.sort();
-    Ok(files)
+    crate::files::files_below(dir)
 }
 
 impl FixtureResponse {

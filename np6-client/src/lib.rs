@@ -30,6 +30,7 @@
 mod bulk;
 mod config;
 mod error;
+mod files;
 pub mod fixture;
 #[cfg(feature = "mock")]
 pub mod mock;

@@ -199,73 +199,121 @@ where
     Ok((median, sum_a / rounds as f64, sum_b / rounds as f64))
 }
 
-/// Benchmark 1: the generated client vs raw reqwest.
-pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
-    let address = bench_server::start(bench_server::redlist_body(100), Duration::ZERO)
-        .map_err(|e| e.to_string())?;
-    let base = format!("http://{address}");
-    let runtime = runtime()?;
-    runtime.block_on(async {
+/// The two sides of a comparison: the generated client and hand-written
+/// reqwest code, over one `reqwest::Client`, sending the same bytes.
+struct Sides {
+    base: String,
+    http: reqwest::Client,
+    client: Client,
+    body: BounceData,
+    start: chrono::DateTime<chrono::Utc>,
+}
+
+impl Sides {
+    fn new(base: String, retry: RetryPolicy) -> Result<Self, String> {
         let http = http_client()?;
         let client = Client::builder()
             .api_key(KEY)
             .base_url(&base)
             .http_client(http.clone())
-            .retry(RetryPolicy::disabled())
+            .retry(retry)
             .build()
             .map_err(|e| e.to_string())?;
-        let start: chrono::DateTime<chrono::Utc> = START.parse().map_err(|e: chrono::ParseError| e.to_string())?;
-        let body = bounce();
+        let start = START
+            .parse()
+            .map_err(|e: chrono::ParseError| e.to_string())?;
+        Ok(Self {
+            base,
+            http,
+            client,
+            body: bounce(),
+            start,
+        })
+    }
+
+    async fn np6_get(&self) -> Result<(), String> {
+        let entries = self
+            .client
+            .get_mail_redlist(Some(&self.start), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        (entries.len() == 100)
+            .then_some(())
+            .ok_or_else(|| "wrong entry count".to_owned())
+    }
+
+    async fn raw_get(&self) -> Result<(), String> {
+        let response = self
+            .http
+            .get(format!("{}/targets/redlist/mail", self.base))
+            .query(&[("startDate", START)])
+            .header("X-Key", KEY)
+            .header(API_VERSION.0, API_VERSION.1)
+            .header(USER_AGENT.0, USER_AGENT.1)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .error_for_status()
+            .map_err(|e| e.to_string())?;
+        let entries: Vec<RedlistEntry> = response.json().await.map_err(|e| e.to_string())?;
+        (entries.len() == 100)
+            .then_some(())
+            .ok_or_else(|| "wrong entry count".to_owned())
+    }
+
+    async fn np6_put(&self) -> Result<(), String> {
+        self.client
+            .put_target_bounce("0003YB53", 788, &self.body)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn raw_put(&self) -> Result<(), String> {
+        let response = self
+            .http
+            .put(format!("{}/targets/0003YB53/bounces/788", self.base))
+            .header("X-Key", KEY)
+            .header(API_VERSION.0, API_VERSION.1)
+            .header(USER_AGENT.0, USER_AGENT.1)
+            .json(&self.body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        (response.status() == 204)
+            .then_some(())
+            .ok_or_else(|| format!("status {}", response.status()))
+    }
+}
+
+/// Benchmark 1: the generated client vs raw reqwest.
+pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
+    let address = bench_server::start(bench_server::redlist_body(100), Duration::ZERO)
+        .map_err(|e| e.to_string())?;
+    let sides = Sides::new(format!("http://{address}"), RetryPolicy::disabled())?;
+    runtime()?.block_on(async {
         let mut rows = Vec::new();
         for (concurrency, n) in [(1, sizes.requests_c1), (64, sizes.requests_c64)] {
-            let np6_get = || async {
-                let entries = client.get_mail_redlist(Some(&start), None).await.map_err(|e| e.to_string())?;
-                (entries.len() == 100).then_some(()).ok_or_else(|| "wrong entry count".to_owned())
-            };
-            let raw_get = || async {
-                let response = http
-                    .get(format!("{base}/targets/redlist/mail"))
-                    .query(&[("startDate", START)])
-                    .header("X-Key", KEY)
-                    .header(API_VERSION.0, API_VERSION.1)
-                    .header(USER_AGENT.0, USER_AGENT.1)
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .error_for_status()
-                    .map_err(|e| e.to_string())?;
-                let entries: Vec<RedlistEntry> = response.json().await.map_err(|e| e.to_string())?;
-                (entries.len() == 100).then_some(()).ok_or_else(|| "wrong entry count".to_owned())
-            };
-            let (ratio, np6, raw) = compare(n, concurrency, sizes.rounds, np6_get, raw_get).await?;
-            rows.push(Row {
-                name: format!("redlist GET, 100 entries, concurrency {concurrency}"),
-                ratio,
-                detail: format!("median of {} paired rounds; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s", sizes.rounds),
-                target: Some((0.97, true)),
-            });
-
-            let np6_put = || async { client.put_target_bounce("0003YB53", 788, &body).await.map_err(|e| e.to_string()) };
-            let raw_put = || async {
-                let response = http
-                    .put(format!("{base}/targets/0003YB53/bounces/788"))
-                    .header("X-Key", KEY)
-                    .header(API_VERSION.0, API_VERSION.1)
-                    .header(USER_AGENT.0, USER_AGENT.1)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (response.status() == 204).then_some(()).ok_or_else(|| format!("status {}", response.status()))
-            };
-            let (ratio, np6, raw) = compare(n, concurrency, sizes.rounds, np6_put, raw_put).await?;
-            rows.push(Row {
-                name: format!("bounce PUT, concurrency {concurrency}"),
-                ratio,
-                detail: format!("median of {} paired rounds; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s", sizes.rounds),
-                target: Some((0.97, true)),
-            });
+            let cases = [
+                (format!("redlist GET, 100 entries, concurrency {concurrency}"), true),
+                (format!("bounce PUT, concurrency {concurrency}"), false),
+            ];
+            for (name, get) in cases {
+                let (ratio, np6, raw) = if get {
+                    compare(n, concurrency, sizes.rounds, || sides.np6_get(), || sides.raw_get()).await?
+                } else {
+                    compare(n, concurrency, sizes.rounds, || sides.np6_put(), || sides.raw_put()).await?
+                };
+                rows.push(Row {
+                    name,
+                    ratio,
+                    detail: format!(
+                        "median of {} paired rounds; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s",
+                        sizes.rounds
+                    ),
+                    target: Some((0.97, true)),
+                });
+            }
         }
         Ok(rows)
     })
@@ -285,40 +333,11 @@ pub struct BulkRun {
 pub fn bulk_run(records: u64, with_baseline: bool) -> Result<BulkRun, String> {
     let address = bench_server::start(bench_server::redlist_body(1), Duration::from_millis(5))
         .map_err(|e| e.to_string())?;
-    let base = format!("http://{address}");
-    let runtime = runtime()?;
-    runtime.block_on(async {
-        let http = http_client()?;
-        let client = Client::builder()
-            .api_key(KEY)
-            .base_url(&base)
-            .http_client(http.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
+    let sides = Sides::new(format!("http://{address}"), RetryPolicy::default())?;
+    runtime()?.block_on(async {
+        let n = usize::try_from(records).map_err(|e| e.to_string())?;
         let raw_per_second = if with_baseline {
-            let body = bounce();
-            let raw = || async {
-                let response = http
-                    .put(format!("{base}/targets/T1/bounces/788"))
-                    .header("X-Key", KEY)
-                    .header(API_VERSION.0, API_VERSION.1)
-                    .header(USER_AGENT.0, USER_AGENT.1)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (response.status() == 204)
-                    .then_some(())
-                    .ok_or_else(|| format!("status {}", response.status()))
-            };
-            Some(
-                drive(
-                    usize::try_from(records).map_err(|e| e.to_string())?,
-                    64,
-                    raw,
-                )
-                .await?,
-            )
+            Some(drive(n, 64, || sides.raw_put()).await?)
         } else {
             None
         };
@@ -329,7 +348,8 @@ pub fn bulk_run(records: u64, with_baseline: bool) -> Result<BulkRun, String> {
             bounce: bounce(),
         });
         let started = Instant::now();
-        let summary = client
+        let summary = sides
+            .client
             .put_bounces(input, BulkOptions::default().concurrency(64))
             .finish()
             .await;
@@ -467,67 +487,24 @@ pub fn thread_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// One side of benchmark 1 alone (for profiling): calls per second.
+/// One side of benchmark 1 alone (for profiling with `perf`): calls per
+/// second; prints the client thread's CPU time per call.
 pub fn side(side: &str, call: &str, n: usize, concurrency: usize) -> Result<f64, String> {
     let address = bench_server::start(bench_server::redlist_body(100), Duration::ZERO)
         .map_err(|e| e.to_string())?;
-    let base = format!("http://{address}");
+    let sides = Sides::new(format!("http://{address}"), RetryPolicy::disabled())?;
     runtime()?.block_on(async {
-        let http = http_client()?;
-        let client = Client::builder()
-            .api_key(KEY)
-            .base_url(&base)
-            .http_client(http.clone())
-            .retry(RetryPolicy::disabled())
-            .build()
-            .map_err(|e| e.to_string())?;
-        let body = bounce();
-        let start: chrono::DateTime<chrono::Utc> = START
-            .parse()
-            .map_err(|e: chrono::ParseError| e.to_string())?;
         let cpu = thread_cpu_ns();
         let rate = match (side, call) {
-            ("np6", "put") => {
-                drive(n, concurrency, || async {
-                    client
-                        .put_target_bounce("0003YB53", 788, &body)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-                .await
-            }
-            ("raw", "put") => {
-                drive(n, concurrency, || async {
-                    let response = http
-                        .put(format!("{base}/targets/0003YB53/bounces/788"))
-                        .header("X-Key", KEY)
-                        .header(API_VERSION.0, API_VERSION.1)
-                        .header(USER_AGENT.0, USER_AGENT.1)
-                        .json(&body)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    (response.status() == 204)
-                        .then_some(())
-                        .ok_or_else(|| format!("status {}", response.status()))
-                })
-                .await
-            }
-            ("np6", "get") => {
-                drive(n, concurrency, || async {
-                    client
-                        .get_mail_redlist(Some(&start), None)
-                        .await
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                })
-                .await
-            }
-            _ => Err(format!("unknown side {side} {call}")),
+            ("np6", "get") => drive(n, concurrency, || sides.np6_get()).await,
+            ("raw", "get") => drive(n, concurrency, || sides.raw_get()).await,
+            ("np6", "put") => drive(n, concurrency, || sides.np6_put()).await,
+            ("raw", "put") => drive(n, concurrency, || sides.raw_put()).await,
+            _ => Err(format!("unknown side {side} {call}: np6|raw get|put")),
         }?;
         eprintln!(
             "client thread CPU: {} ns per call",
-            (thread_cpu_ns() - cpu) / n as u64
+            (thread_cpu_ns() - cpu) / n.max(1) as u64
         );
         Ok(rate)
     })
