@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use np6_client::types::{BounceData, BounceType};
+use np6_client::types::BounceType;
 use np6_client::{BounceRecord, BulkOptions, ErrorKind};
 use np6_tests::faults::read_request;
 use tokio::io::AsyncWriteExt;
@@ -68,12 +68,7 @@ fn record(i: u64) -> BounceRecord {
     BounceRecord {
         target_id,
         field_id: 788,
-        bounce: BounceData {
-            type_: BounceType::HardUser,
-            field_id: None,
-            detail: None,
-            timestamp: None,
-        },
+        bounce: np6_tests::bounce(BounceType::HardUser),
     }
 }
 

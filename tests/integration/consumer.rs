@@ -57,12 +57,7 @@ async fn typed_mocks_answer_documented_errors() {
         when.id("T1").field_id(7);
         then.not_found(json!({"error": "unknown target"}));
     });
-    let bounce = BounceData {
-        type_: BounceType::HardUser,
-        field_id: None,
-        detail: None,
-        timestamp: None,
-    };
+    let bounce = np6_tests::bounce(BounceType::HardUser);
     let error = client_for(&server)
         .put_target_bounce("T1", 7, &bounce)
         .await
@@ -116,12 +111,7 @@ async fn the_sandbox_answers_from_the_bundled_fixtures() {
         .await
         .expect_err("a recorded error");
     assert!(error.status().is_some_and(|s| s >= 400), "{error}");
-    let bounce = BounceData {
-        type_: BounceType::HardUser,
-        field_id: None,
-        detail: None,
-        timestamp: None,
-    };
+    let bounce = np6_tests::bounce(BounceType::HardUser);
     client
         .put_target_bounce("any target", 1, &bounce)
         .await

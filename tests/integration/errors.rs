@@ -20,12 +20,7 @@ const ANSWERS: &[(u16, &str)] = &[
 ];
 
 fn bounce() -> BounceData {
-    BounceData {
-        type_: BounceType::HardDomain,
-        field_id: None,
-        detail: None,
-        timestamp: None,
-    }
+    np6_tests::bounce(BounceType::HardDomain)
 }
 
 async fn call(client: &Client, operation: &str) -> Result<(), np6_client::Error> {

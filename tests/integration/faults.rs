@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use np6_client::types::{BounceData, BounceType};
+use np6_client::types::BounceType;
 use np6_client::{Client, ErrorKind, RetryPolicy};
 use np6_tests::CANARY_KEY;
 use np6_tests::faults::{Fault, FaultServer};
@@ -31,12 +31,7 @@ impl Op {
             Op::Mail => client.get_mail_redlist(None, None).await.map(drop),
             Op::Sms => client.get_sms_redlist(None, None).await.map(drop),
             Op::Bounce => {
-                let body = BounceData {
-                    type_: BounceType::HardUser,
-                    field_id: None,
-                    detail: None,
-                    timestamp: None,
-                };
+                let body = np6_tests::bounce(BounceType::HardUser);
                 client.put_target_bounce("T1", 7, &body).await
             }
         }

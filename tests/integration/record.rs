@@ -4,7 +4,7 @@
 use httpmock::Method::{GET, PUT};
 use httpmock::MockServer;
 use np6_client::fixture::{Fixture, REDACTED, Source};
-use np6_client::types::{BounceData, BounceType};
+use np6_client::types::BounceType;
 use np6_tests::{CANARY_KEY, builder};
 use serde_json::json;
 
@@ -39,12 +39,7 @@ async fn recorded_exchanges_are_valid_redacted_fixtures() {
         .get_mail_redlist(Some(&start), None)
         .await
         .expect("200");
-    let bounce = BounceData {
-        type_: BounceType::HardUser,
-        field_id: None,
-        detail: None,
-        timestamp: None,
-    };
+    let bounce = np6_tests::bounce(BounceType::HardUser);
     client
         .put_target_bounce("T/1", 7, &bounce)
         .await
