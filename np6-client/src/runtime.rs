@@ -112,12 +112,16 @@ impl Client {
         let deadline = started + shared.deadline;
         let policy = &shared.retry;
         let may_retry = op.is_idempotent() || policy.retry_non_idempotent;
-        async move {
+        // Without a subscriber that wants the span, skip its bookkeeping.
+        let traced = !span.is_disabled();
+        let call = async move {
             let mut number = 0u32;
             let mut attempt_started = started;
             let outcome = loop {
                 number += 1;
-                span_record("attempt", number);
+                if traced {
+                    span_record("attempt", number);
+                }
                 let attempt_deadline = (attempt_started + shared.timeout).min(deadline);
                 let limit = attempt_deadline.saturating_duration_since(attempt_started);
                 // reqwest's per-request timeout bounds the attempt, from
@@ -126,14 +130,17 @@ impl Client {
                     timeout: Some(limit),
                     ..Exchange::default()
                 };
-                let mut scoped = std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), attempt()));
+                // Boxed: the attempt's state machine is large, and moving it
+                // into the scope would copy all of it.
+                let mut scoped =
+                    std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), Box::pin(attempt())));
                 let result = scoped.as_mut().await;
                 let seen = scoped
                     .as_mut()
                     .take_value()
                     .map(RefCell::into_inner)
                     .unwrap_or_default();
-                let outcome = classify(op, shared, result, seen, limit);
+                let outcome = classify(op, shared, result, seen, limit, traced);
                 if tracing::enabled!(tracing::Level::DEBUG) {
                     tracing::debug!(
                         attempt = number,
@@ -167,16 +174,19 @@ impl Client {
                 tokio::time::sleep(wait).await;
                 attempt_started = now + wait;
             };
-            if !tracing::Span::current().is_disabled() {
+            if traced {
                 span_record("duration_ms", started.elapsed().as_millis() as u64);
             }
             outcome.map_err(|mut e| {
                 e.set_attempts(number);
                 e
             })
+        };
+        if traced {
+            call.instrument(span).await
+        } else {
+            call.await
         }
-        .instrument(span)
-        .await
     }
 }
 
@@ -191,10 +201,11 @@ fn classify<T: DeserializeOwned>(
     result: Result<ResponseValue<T>, progenitor_client::Error<()>>,
     seen: Exchange,
     limit: Duration,
+    traced: bool,
 ) -> Result<T, Error> {
     use progenitor_client::Error as P;
     let id = Some(op.id);
-    if !tracing::Span::current().is_disabled() {
+    if traced {
         if let Some(status) = seen.status {
             span_record("status", status.as_u16());
         }
