@@ -47,7 +47,7 @@ impl Sizes {
         Self {
             requests_c1: 1_500,
             requests_c64: 15_000,
-            rounds: 15,
+            rounds: 25,
             bulk_records: 100_000,
             fixtures: 10_000,
             enforce: true,
