@@ -388,7 +388,7 @@ impl ClientHooks<Runtime> for crate::generated::Client {
             headers.insert(USER_AGENT, shared.user_agent.clone());
         }
         let sent = shared.recorder.as_ref().map(|_| SentRequest::of(&request));
-        let response = self.client().execute(request).await?;
+        let mut response = self.client().execute(request).await?;
 
         let status = response.status();
         let request_id = response.headers().get("x-request-id").cloned();
@@ -414,6 +414,9 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         let buffered =
             sent.is_some() || !status.is_success() || tracing::enabled!(tracing::Level::TRACE);
         if !buffered {
+            // What `execute` needs of the headers is in the exchange already;
+            // progenitor would clone the rest into a value nobody reads.
+            drop(std::mem::take(response.headers_mut()));
             // 204 and 304 answers have no body (RFC 9110 6.4.1), whatever
             // their framing says.
             let length = match status.as_u16() {
@@ -432,7 +435,7 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         }
 
         let version = response.version();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let mut body = match read_capped(response, shared.max_response_bytes).await? {
             Some(body) => body,
             None => {
