@@ -384,9 +384,9 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         }
         let headers = request.headers_mut();
         headers.insert(shared.key_header_name.clone(), shared.key_header.clone());
-        if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, shared.user_agent.clone());
-        }
+        headers
+            .entry(USER_AGENT)
+            .or_insert_with(|| shared.user_agent.clone());
         let sent = shared.recorder.as_ref().map(|_| SentRequest::of(&request));
         let mut response = self.client().execute(request).await?;
 

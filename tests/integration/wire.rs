@@ -22,6 +22,7 @@ async fn mail_redlist_sends_dates_and_key_and_decodes_200() {
                 .query_param("endDate", "2019-08-31T00:00:00Z")
                 .header("X-Key", CANARY_KEY)
                 .header("accept", "application/json")
+                .header("user-agent", np6_client::DEFAULT_USER_AGENT)
                 .is_true(|req| {
                     // Exactly two parameters, percent-encoded as NP6's reference shows.
                     req.uri().query().is_some_and(|q| {
@@ -178,5 +179,27 @@ async fn bounce_with_an_unknown_type_is_sent_verbatim() {
         .put_target_bounce("T1", 5, &body)
         .await
         .expect("204");
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_caller_supplied_http_client_still_sends_the_key_and_user_agent() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/targets/redlist/sms")
+                .header("X-Key", CANARY_KEY)
+                .header("user-agent", "my-app/2.0");
+            then.status(204);
+        })
+        .await;
+    let http = reqwest::Client::builder().build().expect("a client");
+    let client = np6_tests::builder(&server.base_url())
+        .http_client(http)
+        .user_agent("my-app/2.0")
+        .build()
+        .expect("valid");
+    client.get_sms_redlist(None, None).await.expect("204");
     mock.assert_async().await;
 }
