@@ -369,10 +369,14 @@ impl ClientBuilder {
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| config("the user agent is not a valid header value"))?;
 
+        // A client built here applies the attempt timeout and the user agent
+        // itself; `exec` adds them per request only where it must.
+        let own_client = self.http_client.is_none();
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
+                .timeout(self.timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(user_agent.clone())
                 .build()
@@ -390,6 +394,7 @@ impl ClientBuilder {
             key_header,
             user_agent,
             timeout: self.timeout,
+            own_client,
             connect_timeout: self.connect_timeout,
             deadline: self.deadline,
             retry: self.retry,

@@ -39,6 +39,9 @@ pub(crate) struct Shared {
     pub(crate) key_header: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Duration,
+    /// Whether the `reqwest::Client` was built here, with `timeout` and the
+    /// user agent as its defaults.
+    pub(crate) own_client: bool,
     pub(crate) connect_timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) retry: RetryPolicy,
@@ -380,13 +383,20 @@ impl ClientHooks<Runtime> for crate::generated::Client {
     ) -> reqwest::Result<reqwest::Response> {
         let shared = &self.inner().0;
         if let Ok(Some(limit)) = EXCHANGE.try_with(|e| e.borrow().timeout) {
-            *request.timeout_mut() = Some(limit);
+            // A client built here applies `shared.timeout` by itself; a
+            // shorter limit (the deadline is near), or a caller's client,
+            // needs it on the request.
+            if !(shared.own_client && limit == shared.timeout) {
+                *request.timeout_mut() = Some(limit);
+            }
         }
         let headers = request.headers_mut();
         headers.insert(shared.key_header_name.clone(), shared.key_header.clone());
-        headers
-            .entry(USER_AGENT)
-            .or_insert_with(|| shared.user_agent.clone());
+        if !shared.own_client {
+            headers
+                .entry(USER_AGENT)
+                .or_insert_with(|| shared.user_agent.clone());
+        }
         let sent = shared.recorder.as_ref().map(|_| SentRequest::of(&request));
         let mut response = self.client().execute(request).await?;
 
