@@ -489,12 +489,15 @@ fn with_body(response: reqwest::Response, body: impl Into<reqwest::Body>) -> req
 fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
     let (parts, body) = http::Response::from(response).into_parts();
     let mut seen = 0usize;
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
     let limited = http_body_util::BodyDataStream::new(body).map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
+        // The body's own error passes through as it is, so that reqwest
+        // still sees a timeout as a timeout.
+        let chunk = chunk.map_err(BoxError::from)?;
         seen += chunk.len();
         if seen > limit {
             record(|e| e.too_large = true);
-            return Err(std::io::Error::other(format!(
+            return Err(BoxError::from(format!(
                 "the answer is larger than {limit} bytes"
             )));
         }

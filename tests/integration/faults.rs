@@ -222,6 +222,24 @@ async fn body_stalled_past_the_timeout() {
 }
 
 #[tokio::test]
+async fn chunked_body_stalled_past_the_timeout() {
+    run(Case {
+        script: |op| match op {
+            // A 204 has no body to stall: stall before the head instead.
+            Op::Bounce => vec![Fault::HeadersNeverSent],
+            _ => vec![Fault::ChunkedStall],
+        },
+        expect: |op| match op {
+            Op::Bounce => Expect::Err(ErrorKind::Timeout, None),
+            _ => Expect::Err(ErrorKind::Timeout, Some(200)),
+        },
+        requests: Some(4),
+        ..Case::default()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_deadline_cuts_retries_short() {
     run(Case {
         script: |_| vec![Fault::HeadersNeverSent],

@@ -19,6 +19,8 @@ pub enum Fault {
     Answer(u16, Vec<(&'static str, String)>, Vec<u8>),
     /// A `transfer-encoding: chunked` answer (no length known up front).
     Chunked(u16, Vec<u8>),
+    /// A chunked answer that sends one chunk, then stalls.
+    ChunkedStall,
     /// Close the connection with a TCP reset before answering.
     ResetBeforeResponse,
     /// Send the headers and part of the body, then reset.
@@ -157,6 +159,15 @@ async fn play(stream: &mut TcpStream, fault: Fault) -> bool {
             }
             bytes.extend_from_slice(b"0\r\n\r\n");
             stream.write_all(&bytes).await.is_ok()
+        }
+        Fault::ChunkedStall => {
+            let _ = stream
+                .write_all(
+                    b"HTTP/1.1 200 Fault\r\ntransfer-encoding: chunked\r\n\r\n7\r\n[{\"id\":\r\n",
+                )
+                .await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            false
         }
         Fault::ResetBeforeResponse => {
             reset(stream);
