@@ -12,6 +12,7 @@ use crate::config::ApiKey;
 use crate::fixture::{
     Fixture, FixtureRequest, FixtureResponse, QueryValue, REDACTED, Source, is_credential_name,
 };
+use crate::runtime::redact;
 use crate::spec::Operation;
 
 /// Writes fixtures into one folder.
@@ -165,14 +166,5 @@ fn split_body(body: &[u8], key: &ApiKey) -> (Option<Value>, Option<String>) {
     match serde_json::from_str(&text) {
         Ok(value) => (Some(value), None),
         Err(_) => (None, Some(text)),
-    }
-}
-
-fn redact(text: &str, key: &ApiKey) -> String {
-    let secret = key.expose();
-    if secret.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(secret, REDACTED)
     }
 }

@@ -366,12 +366,13 @@ fn excerpt(body: &[u8], key: &ApiKey) -> Option<String> {
     Some(excerpt)
 }
 
-fn redact(text: &str, key: &ApiKey) -> String {
+/// The text with every occurrence of the key replaced by `REDACTED`.
+pub(crate) fn redact(text: &str, key: &ApiKey) -> String {
     let secret = key.expose();
     if secret.is_empty() {
         text.to_owned()
     } else {
-        text.replace(secret, "REDACTED")
+        text.replace(secret, crate::fixture::REDACTED)
     }
 }
 

@@ -148,7 +148,7 @@ fn check_refs(root: &Value, node: &Value, at: &str, issues: &mut Vec<Issue>) {
     match node {
         Value::Object(map) => {
             for (key, value) in map {
-                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let here = format!("{at}/{}", pointer_token(key));
                 if key == "$ref" {
                     match value.as_str().and_then(|r| r.strip_prefix('#')) {
                         Some(pointer) if root.pointer(pointer).is_some() => {}
@@ -356,10 +356,7 @@ fn check_examples(raw: &Value, compiler: &Compiler, issues: &mut Vec<Issue>) {
                 }
                 if !at.starts_with("/components/schemas") {
                     for (key, value) in map {
-                        nodes.push((
-                            format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")),
-                            value,
-                        ));
+                        nodes.push((format!("{at}/{}", pointer_token(key)), value));
                     }
                 }
             }
@@ -371,6 +368,11 @@ fn check_examples(raw: &Value, compiler: &Compiler, issues: &mut Vec<Issue>) {
             _ => {}
         }
     }
+}
+
+/// A key as one token of a JSON pointer (RFC 6901: `~` and `/` escaped).
+fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }
 
 /// Follows local `$ref`s.
@@ -405,10 +407,7 @@ fn operations(raw: &Value, compiler: &Compiler, issues: &mut Vec<Issue>) -> Vec<
         let item = resolve(raw, item);
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            let at = format!(
-                "/paths/{}/{method}",
-                path.replace('~', "~0").replace('/', "~1")
-            );
+            let at = format!("/paths/{}/{method}", pointer_token(path));
             let Some(id) = op.get("operationId").and_then(Value::as_str) else {
                 issues.push(Issue::new(&at, "every operation needs an operationId"));
                 continue;
