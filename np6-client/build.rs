@@ -14,6 +14,8 @@
 
 #[path = "src/files.rs"]
 mod files;
+#[path = "src/methods.rs"]
+mod methods;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/open_enum.rs"]

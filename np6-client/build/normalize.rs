@@ -375,11 +375,3 @@ pub fn resolve<'a, T>(
     }
     Err(format!("$ref chain too deep in components/{kind}").into())
 }
-
-/// Methods that may be repeated without changing the result (RFC 9110 9.2.2).
-pub fn is_idempotent(method: &str) -> bool {
-    matches!(
-        method,
-        "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
-    )
-}

@@ -317,7 +317,7 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
          Documented statuses: {:?}.\n\n Retries and deadlines follow the client's configuration \
          (`{method_name}` is {}).",
         facts.statuses,
-        if crate::normalize::is_idempotent(&facts.method) {
+        if crate::methods::is_idempotent(&facts.method) {
             "idempotent: retried"
         } else {
             "not idempotent: not retried unless the caller opts in"

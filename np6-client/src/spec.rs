@@ -40,10 +40,7 @@ impl Operation {
     /// Whether repeating the request cannot change the result (RFC 9110
     /// 9.2.2): such operations are retried by default.
     pub fn is_idempotent(&self) -> bool {
-        matches!(
-            self.method,
-            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
-        )
+        crate::methods::is_idempotent(self.method)
     }
 }
 
