@@ -299,14 +299,17 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
             let field = quote::format_ident!("{}", property.to_snake_case());
             fills.push(quote! {
                 if crate::runtime::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
-                    crate::runtime::Mirror::fill(&mut filled.get_or_insert_with(|| body.clone()).#field, #ident.clone());
+                    crate::runtime::Mirror::fill(&mut filled.get_or_insert_with(|| ::std::boxed::Box::new(body.clone())).#field, #ident.clone());
                 }
             });
         }
+        // Boxed: the copy is rare (the caller left the field out) and
+        // lives as long as the call, so inline it would grow every call's
+        // future.
         checks.push(quote! {
-            let mut filled: ::std::option::Option<#owned_ty> = None;
+            let mut filled: ::std::option::Option<::std::boxed::Box<#owned_ty>> = None;
             #(#fills)*
-            let body = filled.as_ref().unwrap_or(body);
+            let body = filled.as_deref().unwrap_or(body);
         });
     }
 

@@ -20,7 +20,8 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::{Instrument, field};
+use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+use tracing::{Instrument, Level, field};
 
 use crate::Client;
 use crate::config::{ApiKey, RetryPolicy};
@@ -69,17 +70,32 @@ impl fmt::Debug for Runtime {
 const EXCERPT_CHARS: usize = 200;
 const TRACE_BODY_BYTES: usize = 1024;
 
-/// One attempt: its time limit, given by `execute` to `exec`, and what it
-/// saw of the answer, written by `exec` for `execute`.
+/// One attempt: what `execute` tells `exec` (the time limit, whether the
+/// call is traced), and what `exec` saw of the answer when `execute` may
+/// need it.
+///
+/// Kept small: the task-local moves it in and out on every poll. What was
+/// seen is boxed, and left out for a success with no body to decode (a
+/// `204`): nothing can go wrong after it.
 #[derive(Default)]
 struct Exchange {
     timeout: Option<Duration>,
+    traced: bool,
+    seen: Option<Box<Seen>>,
+}
+
+/// What `exec` saw of an answer.
+#[derive(Default)]
+struct Seen {
     status: Option<StatusCode>,
     request_id: Option<HeaderValue>,
     retry_after: Option<Duration>,
     body: Bytes,
     too_large: bool,
 }
+
+/// NP6's request identifier, quoted in errors and traces.
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
     /// The exchange of the attempt being run in this task.
@@ -100,15 +116,21 @@ impl Client {
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     {
         let shared = &self.inner.inner().0;
-        let span = tracing::info_span!(
-            "np6.call",
-            operation = op.id,
-            method = op.method,
-            attempt = field::Empty,
-            status = field::Empty,
-            request_id = field::Empty,
-            duration_ms = field::Empty,
-        );
+        // With no subscriber listening at INFO, not even a disabled span is
+        // built (with tracing's `log` feature, that one would log itself).
+        let span = if Level::INFO <= STATIC_MAX_LEVEL && Level::INFO <= LevelFilter::current() {
+            tracing::info_span!(
+                "np6.call",
+                operation = op.id,
+                method = op.method,
+                attempt = field::Empty,
+                status = field::Empty,
+                request_id = field::Empty,
+                duration_ms = field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
         // Clock reads are system calls on some virtual machines: this path
         // reads the clock once per attempt, plus when something is traced.
         let started = Instant::now();
@@ -131,51 +153,38 @@ impl Client {
                 // connecting to the last byte of the body (`exec` sets it).
                 let exchange = Exchange {
                     timeout: Some(limit),
-                    ..Exchange::default()
+                    traced,
+                    seen: None,
                 };
-                // Boxed: the attempt's state machine is large, and moving it
-                // into the scope would copy all of it.
-                let mut scoped =
-                    std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), Box::pin(attempt())));
+                // Pinned where it is, and lent to the scope: moving the
+                // attempt's large state machine into it would copy all of it.
+                let attempt = std::pin::pin!(attempt());
+                let mut scoped = std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), attempt));
                 let result = scoped.as_mut().await;
                 let seen = scoped
                     .as_mut()
                     .take_value()
-                    .map(RefCell::into_inner)
+                    .and_then(|exchange| exchange.into_inner().seen)
+                    .map(|seen| *seen)
                     .unwrap_or_default();
                 let outcome = classify(op, shared, result, seen, limit, traced);
-                if tracing::enabled!(tracing::Level::DEBUG) {
-                    tracing::debug!(
-                        attempt = number,
-                        elapsed_ms = attempt_started.elapsed().as_millis() as u64,
-                        ok = outcome.is_ok(),
-                        "np6 attempt finished"
-                    );
+                if tracing::enabled!(Level::DEBUG) {
+                    attempt_finished(number, attempt_started, outcome.is_ok());
                 }
                 let error = match outcome {
                     Ok(value) => break Ok(value),
                     Err(error) => error,
                 };
-                if !(may_retry && error.is_retryable() && number < policy.attempts()) {
-                    break Err(error);
+                let retry = may_retry && error.is_retryable() && number < policy.attempts();
+                match next_attempt(policy, number, deadline, retry, error) {
+                    Ok((wait, next_start)) => {
+                        // Boxed: a retry is rare, and the timer would
+                        // otherwise make every call's future larger.
+                        Box::pin(tokio::time::sleep(wait)).await;
+                        attempt_started = next_start;
+                    }
+                    Err(error) => break Err(error),
                 }
-                let wait = retry_wait(policy, number, error.retry_after());
-                let now = Instant::now();
-                if now + wait >= deadline {
-                    tracing::info!(
-                        wait_ms = wait.as_millis() as u64,
-                        "np6: no time left for a retry"
-                    );
-                    break Err(error);
-                }
-                tracing::info!(
-                    attempt = number,
-                    wait_ms = wait.as_millis() as u64,
-                    error = %error,
-                    "np6: retrying"
-                );
-                tokio::time::sleep(wait).await;
-                attempt_started = now + wait;
             };
             if traced {
                 span_record("duration_ms", started.elapsed().as_millis() as u64);
@@ -197,26 +206,97 @@ fn span_record(name: &str, value: impl tracing::Value) {
     tracing::Span::current().record(name, value);
 }
 
+// The functions below marked `#[cold]` hold what a successful call does
+// not run, out of the way of the code it does (measured: instruction cache
+// misses are a good part of a small call's cost).
+
+#[cold]
+#[inline(never)]
+fn attempt_finished(number: u32, started: Instant, ok: bool) {
+    tracing::debug!(
+        attempt = number,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        ok,
+        "np6 attempt finished"
+    );
+}
+
+/// After a failed attempt: how long to wait and when the next attempt
+/// starts, or the error to return.
+#[cold]
+#[inline(never)]
+fn next_attempt(
+    policy: &RetryPolicy,
+    number: u32,
+    deadline: Instant,
+    retry: bool,
+    error: Error,
+) -> Result<(Duration, Instant), Error> {
+    if !retry {
+        return Err(error);
+    }
+    let wait = retry_wait(policy, number, error.retry_after());
+    let now = Instant::now();
+    if now + wait >= deadline {
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "np6: no time left for a retry"
+        );
+        return Err(error);
+    }
+    tracing::info!(
+        attempt = number,
+        wait_ms = wait.as_millis() as u64,
+        error = %error,
+        "np6: retrying"
+    );
+    Ok((wait, now + wait))
+}
+
 /// Turns one attempt's outcome into the value or a typed error.
 fn classify<T: DeserializeOwned>(
     op: &'static Operation,
     shared: &Shared,
     result: Result<ResponseValue<T>, progenitor_client::Error<()>>,
-    seen: Exchange,
+    seen: Seen,
     limit: Duration,
     traced: bool,
 ) -> Result<T, Error> {
+    if traced {
+        span_answer(&seen);
+    }
+    match result {
+        Ok(value) if !seen.too_large => Ok(value.into_inner()),
+        Ok(_) => Err(failure::<T>(op, shared, None, seen, limit)),
+        Err(error) => Err(failure::<T>(op, shared, Some(error), seen, limit)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn span_answer(seen: &Seen) {
+    if let Some(status) = seen.status {
+        span_record("status", status.as_u16());
+    }
+    if let Some(request_id) = seen.request_id.as_ref().and_then(|v| v.to_str().ok()) {
+        span_record("request_id", request_id);
+    }
+}
+
+/// The typed error for an attempt that did not return the value: an
+/// answer larger than allowed (whatever else happened), or `error`.
+#[cold]
+#[inline(never)]
+fn failure<T: DeserializeOwned>(
+    op: &'static Operation,
+    shared: &Shared,
+    error: Option<progenitor_client::Error<()>>,
+    seen: Seen,
+    limit: Duration,
+) -> Error {
     use progenitor_client::Error as P;
     let id = Some(op.id);
-    if traced {
-        if let Some(status) = seen.status {
-            span_record("status", status.as_u16());
-        }
-        if let Some(request_id) = seen.request_id.as_ref().and_then(|v| v.to_str().ok()) {
-            span_record("request_id", request_id);
-        }
-    }
-    let response_error = |kind, message: String, seen: Exchange| {
+    let response_error = |kind, message: String, seen: Seen| {
         let excerpt = excerpt(&seen.body, &shared.key);
         Error::new(kind, id, message)
             .with_response(
@@ -227,40 +307,42 @@ fn classify<T: DeserializeOwned>(
             )
             .with_retry_after(seen.retry_after)
     };
-    if seen.too_large {
-        return Err(response_error(
-            ErrorKind::ResponseTooLarge,
-            format!(
-                "the answer is larger than {} bytes",
-                shared.max_response_bytes
-            ),
-            seen,
-        ));
-    }
-    match result {
-        Ok(value) => Ok(value.into_inner()),
-        Err(P::UnexpectedResponse(response)) => {
+    let error = match error {
+        Some(error) if !seen.too_large => error,
+        _ => {
+            return response_error(
+                ErrorKind::ResponseTooLarge,
+                format!(
+                    "the answer is larger than {} bytes",
+                    shared.max_response_bytes
+                ),
+                seen,
+            );
+        }
+    };
+    match error {
+        P::UnexpectedResponse(response) => {
             let status = response.status();
             let what = if status.is_success() {
                 "an undocumented success status"
             } else {
                 "status"
             };
-            Err(response_error(
+            response_error(
                 ErrorKind::Status,
                 format!("NP6 answered {what} {status}"),
                 seen,
-            ))
+            )
         }
-        Err(P::ErrorResponse(value)) => {
+        P::ErrorResponse(value) => {
             let status = value.status();
-            Err(response_error(
+            response_error(
                 ErrorKind::Status,
                 format!("NP6 answered status {status}"),
                 seen,
-            ))
+            )
         }
-        Err(P::InvalidResponsePayload(body, _)) => {
+        P::InvalidResponsePayload(body, _) => {
             let mut de = serde_json::Deserializer::from_slice(&body);
             let detail = match serde_path_to_error::deserialize::<_, T>(&mut de) {
                 Err(e) if e.path().to_string() != "." => format!("at {}: {}", e.path(), e.inner()),
@@ -269,14 +351,14 @@ fn classify<T: DeserializeOwned>(
             };
             let status = seen.status.unwrap_or_default();
             // A success's body is not buffered by `exec`: progenitor's is the one.
-            let seen = Exchange { body, ..seen };
-            Err(response_error(
+            let seen = Seen { body, ..seen };
+            response_error(
                 ErrorKind::Decode,
                 format!("NP6 answered {status} with a body that does not match the spec: {detail}"),
                 seen,
-            ))
+            )
         }
-        Err(P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e)) => {
+        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
             let kind = if e.is_connect() {
                 ErrorKind::Connect
             } else if e.is_timeout() {
@@ -301,10 +383,10 @@ fn classify<T: DeserializeOwned>(
                 error =
                     error.with_response(status, text(seen.request_id.as_ref()), seen.body, None);
             }
-            Err(error.with_source(e))
+            error.with_source(e)
         }
-        Err(P::InvalidRequest(message)) => Err(Error::invalid_argument(op.id, message)),
-        Err(P::Custom(message)) => Err(Error::new(ErrorKind::Transport, id, message)),
+        P::InvalidRequest(message) => Error::invalid_argument(op.id, message),
+        P::Custom(message) => Error::new(ErrorKind::Transport, id, message),
     }
 }
 
@@ -377,13 +459,22 @@ pub(crate) fn redact(text: &str, key: &ApiKey) -> String {
 }
 
 impl ClientHooks<Runtime> for crate::generated::Client {
-    async fn exec(
+    // Not an `async fn`: everything up to sending is done here, so the
+    // future returned (held inside every attempt's future) keeps only what
+    // the answer needs, not the request.
+    fn exec(
         &self,
         mut request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
         let shared = &self.inner().0;
-        if let Ok(Some(limit)) = EXCHANGE.try_with(|e| e.borrow().timeout) {
+        let (limit, traced) = EXCHANGE
+            .try_with(|e| {
+                let e = e.borrow();
+                (e.timeout, e.traced)
+            })
+            .unwrap_or((None, true));
+        if let Some(limit) = limit {
             // A client built here applies `shared.timeout` by itself; a
             // shorter limit (the deadline is near), or a caller's client,
             // needs it on the request.
@@ -398,86 +489,115 @@ impl ClientHooks<Runtime> for crate::generated::Client {
                 .entry(USER_AGENT)
                 .or_insert_with(|| shared.user_agent.clone());
         }
-        let sent = shared.recorder.as_ref().map(|_| SentRequest::of(&request));
-        let mut response = self.client().execute(request).await?;
+        let sent = shared
+            .recorder
+            .as_ref()
+            .map(|_| Box::new(SentRequest::of(&request)));
+        let op = crate::spec::by_method_name(info.operation_id);
+        let pending = self.client().execute(request);
+        async move {
+            let mut response = pending.await?;
 
-        let status = response.status();
-        let request_id = response.headers().get("x-request-id").cloned();
-        let retry_after = if status.is_success() {
-            None
-        } else {
-            response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(parse_retry_after)
-        };
-        record(|e| {
-            e.status = Some(status);
-            e.request_id = request_id;
-            e.retry_after = retry_after;
-        });
-        let empty_value = crate::spec::by_method_name(info.operation_id)
-            .and_then(|op| op.empty_success.iter().find(|(s, _)| *s == status.as_u16()))
-            .map(|(_, json)| Bytes::from_static(json.as_bytes()));
-
-        // The common case, a success nobody records or traces, is passed on
-        // unread: progenitor decodes it within the attempt's timeout.
-        let buffered =
-            sent.is_some() || !status.is_success() || tracing::enabled!(tracing::Level::TRACE);
-        if !buffered {
-            // What `execute` needs of the headers is in the exchange already;
-            // progenitor would clone the rest into a value nobody reads.
-            drop(std::mem::take(response.headers_mut()));
+            let status = response.status();
+            let empty_value = op
+                .and_then(|op| op.empty_success.iter().find(|(s, _)| *s == status.as_u16()))
+                .map(|(_, json)| Bytes::from_static(json.as_bytes()));
             // 204 and 304 answers have no body (RFC 9110 6.4.1), whatever
             // their framing says.
-            let length = match status.as_u16() {
-                204 | 304 => Some(0),
-                _ => response.content_length(),
-            };
-            return Ok(match (empty_value, length) {
-                (Some(json), _) => with_body(response, json),
-                (None, Some(length)) if length > shared.max_response_bytes as u64 => {
-                    record(|e| e.too_large = true);
-                    with_body(response, Bytes::new())
-                }
-                (None, Some(_)) => response,
-                (None, None) => capped(response, shared.max_response_bytes),
-            });
-        }
-
-        let version = response.version();
-        let headers = std::mem::take(response.headers_mut());
-        let mut body = match read_capped(response, shared.max_response_bytes).await? {
-            Some(body) => body,
-            None => {
-                record(|e| e.too_large = true);
-                Bytes::new()
+            let no_body = matches!(status.as_u16(), 204 | 304);
+            // The common case, a success nobody records or traces, is passed on
+            // unread: progenitor decodes it within the attempt's timeout.
+            let buffered =
+                sent.is_some() || !status.is_success() || tracing::enabled!(Level::TRACE);
+            // After a success with nothing to decode, nothing can fail: what
+            // the answer said is only needed when something else may follow.
+            if traced || buffered || !(no_body || empty_value.is_some()) {
+                note_answer(status, response.headers());
             }
-        };
-        if body.is_empty()
-            && let Some(json) = empty_value
-        {
-            body = json;
-        }
-        if tracing::enabled!(tracing::Level::TRACE) {
-            let shown = &body[..body.len().min(TRACE_BODY_BYTES)];
-            let text = redact(&String::from_utf8_lossy(shown), &shared.key);
-            tracing::trace!(status = status.as_u16(), body_len = body.len(), body = %text, "np6 answer");
-        }
-        if let (Some(recorder), Some(sent)) = (&shared.recorder, sent) {
-            let op = crate::spec::by_method_name(info.operation_id);
-            recorder
-                .record(op, sent, status, &headers, &body, &shared.key)
-                .await;
-        }
-        record(|e| e.body = body.clone());
+            if !buffered {
+                // What `execute` needs of the headers is in the exchange already;
+                // progenitor would clone the rest into a value nobody reads.
+                drop(std::mem::take(response.headers_mut()));
+                let length = if no_body {
+                    Some(0)
+                } else {
+                    response.content_length()
+                };
+                return Ok(match (empty_value, length) {
+                    (Some(json), _) => with_body(response, json),
+                    (None, Some(length)) if length > shared.max_response_bytes as u64 => {
+                        record(|e| e.too_large = true);
+                        with_body(response, Bytes::new())
+                    }
+                    (None, Some(_)) => response,
+                    (None, None) => capped(response, shared.max_response_bytes),
+                });
+            }
 
-        let mut rebuilt = http::Response::new(body);
-        *rebuilt.status_mut() = status;
-        *rebuilt.version_mut() = version;
-        *rebuilt.headers_mut() = headers;
-        Ok(reqwest::Response::from(rebuilt))
+            // Boxed, like everything this path awaits: an error, a recording or
+            // a trace is rare, and inline it would grow every attempt's future.
+            Box::pin(read_whole(shared, op, response, sent, empty_value)).await
+        }
     }
+}
+
+/// Notes the answer's status and what its headers say for `execute`.
+#[inline(never)]
+fn note_answer(status: StatusCode, headers: &reqwest::header::HeaderMap) {
+    let retry_after = if status.is_success() {
+        None
+    } else {
+        headers.get(RETRY_AFTER).and_then(parse_retry_after)
+    };
+    let request_id = headers.get(&X_REQUEST_ID).cloned();
+    record(|seen| {
+        seen.status = Some(status);
+        seen.request_id = request_id;
+        seen.retry_after = retry_after;
+    });
+}
+
+/// An answer read whole (within the cap): an error's body for the error,
+/// or any answer recorded or traced.
+async fn read_whole(
+    shared: &Shared,
+    op: Option<&'static Operation>,
+    mut response: reqwest::Response,
+    sent: Option<Box<SentRequest>>,
+    empty_value: Option<Bytes>,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = match read_capped(response, shared.max_response_bytes).await? {
+        Some(body) => body,
+        None => {
+            record(|e| e.too_large = true);
+            Bytes::new()
+        }
+    };
+    if body.is_empty()
+        && let Some(json) = empty_value
+    {
+        body = json;
+    }
+    if tracing::enabled!(Level::TRACE) {
+        let shown = &body[..body.len().min(TRACE_BODY_BYTES)];
+        let text = redact(&String::from_utf8_lossy(shown), &shared.key);
+        tracing::trace!(status = status.as_u16(), body_len = body.len(), body = %text, "np6 answer");
+    }
+    if let (Some(recorder), Some(sent)) = (&shared.recorder, sent) {
+        recorder
+            .record(op, *sent, status, &headers, &body, &shared.key)
+            .await;
+    }
+    record(|e| e.body = body.clone());
+
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// The response with another body (its own is dropped unread).
@@ -510,8 +630,11 @@ fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
     ))
 }
 
-fn record(update: impl FnOnce(&mut Exchange)) {
-    let _ = EXCHANGE.try_with(|exchange| update(&mut exchange.borrow_mut()));
+/// Notes what the attempt saw, for `execute`.
+fn record(update: impl FnOnce(&mut Seen)) {
+    let _ = EXCHANGE.try_with(|exchange| {
+        update(exchange.borrow_mut().seen.get_or_insert_with(Box::default));
+    });
 }
 
 /// Reads the whole body, or `None` past `limit` bytes.
@@ -534,13 +657,18 @@ async fn read_capped(
 
 // ---- argument checks called by the generated methods ----
 
+/// An argument refused before any request (out of line: calls with valid
+/// arguments never run it).
+#[cold]
+#[inline(never)]
+fn invalid(op: &Operation, message: fmt::Arguments<'_>) -> Error {
+    Error::invalid_argument(op.id, message.to_string())
+}
+
 /// A path parameter is one non-empty segment.
 pub(crate) fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
-        return Err(Error::invalid_argument(
-            op.id,
-            format!("path parameter {name} is empty"),
-        ));
+        return Err(invalid(op, format_args!("path parameter {name} is empty")));
     }
     Ok(())
 }
@@ -552,9 +680,9 @@ pub(crate) fn check_ordered<T: PartialOrd + fmt::Display>(
     (second_name, second): (&str, Option<&T>),
 ) -> Result<(), Error> {
     match (first, second) {
-        (Some(a), Some(b)) if a > b => Err(Error::invalid_argument(
-            op.id,
-            format!("{first_name} ({a}) is after {second_name} ({b})"),
+        (Some(a), Some(b)) if a > b => Err(invalid(
+            op,
+            format_args!("{first_name} ({a}) is after {second_name} ({b})"),
         )),
         _ => Ok(()),
     }
@@ -626,9 +754,9 @@ pub(crate) fn mirror_missing<F: Mirror<V>, V: PartialEq + fmt::Display>(
     match field.current() {
         None => Ok(true),
         Some(given) if given == path_value => Ok(false),
-        Some(given) => Err(Error::invalid_argument(
-            op.id,
-            format!(
+        Some(given) => Err(invalid(
+            op,
+            format_args!(
                 "body {property} ({given}) disagrees with path parameter {param} ({path_value})"
             ),
         )),
