@@ -338,3 +338,25 @@ fn the_benchmarks_run_end_to_end_at_tiny_sizes() {
     let table = xtask::bench::table(&rows, false);
     assert!(table.contains("not enforced (quick)"), "{table}");
 }
+
+#[test]
+fn the_overhead_benchmark_compares_requests_as_a_server_sees_them() {
+    use xtask::bench::canonical_request;
+    let a = canonical_request(b"PUT /t/1 HTTP/1.1\r\nX-Key: k\r\naccept: */*\r\n\r\n{}");
+    let reordered = canonical_request(b"PUT /t/1 HTTP/1.1\r\naccept: */*\r\nx-key:  k\r\n\r\n{}");
+    assert_eq!(
+        a, reordered,
+        "header order and name case are not differences"
+    );
+    for different in [
+        &b"PUT /t/2 HTTP/1.1\r\nX-Key: k\r\naccept: */*\r\n\r\n{}"[..],
+        b"PUT /t/1 HTTP/1.1\r\nX-Key: other\r\naccept: */*\r\n\r\n{}",
+        b"PUT /t/1 HTTP/1.1\r\nX-Key: k\r\n\r\n{}",
+        b"PUT /t/1 HTTP/1.1\r\nX-Key: k\r\naccept: */*\r\n\r\n{ }",
+    ] {
+        assert_ne!(a, canonical_request(different));
+    }
+    // Both sides of the benchmark pass the check (it runs before every
+    // overhead benchmark, too).
+    xtask::bench::same_requests().expect("the same requests");
+}
