@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
@@ -156,24 +157,29 @@ impl Client {
                     traced,
                     seen: None,
                 };
-                // Pinned where it is, and lent to the scope: moving the
-                // attempt's large state machine into it would copy all of it.
-                let attempt = std::pin::pin!(attempt());
-                let mut scoped = std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), attempt));
-                let result = scoped.as_mut().await;
-                let seen = scoped
-                    .as_mut()
-                    .take_value()
-                    .and_then(|exchange| exchange.into_inner().seen)
-                    .map(|seen| *seen)
-                    .unwrap_or_default();
-                let outcome = classify(op, shared, result, seen, limit, traced);
-                if tracing::enabled!(Level::DEBUG) {
-                    attempt_finished(number, attempt_started, outcome.is_ok());
-                }
-                let error = match outcome {
-                    Ok(value) => break Ok(value),
-                    Err(error) => error,
+                // Scoped: what the attempt holds is not kept across the wait
+                // before the next one (the call's future stays small).
+                let error = {
+                    // Pinned where it is, and lent to the scope: moving the
+                    // attempt's large state machine into it would copy it.
+                    let attempt = std::pin::pin!(attempt());
+                    let mut scoped =
+                        std::pin::pin!(EXCHANGE.scope(RefCell::new(exchange), attempt));
+                    let result = scoped.as_mut().await;
+                    let seen = scoped
+                        .as_mut()
+                        .take_value()
+                        .and_then(|exchange| exchange.into_inner().seen)
+                        .map(|seen| *seen)
+                        .unwrap_or_default();
+                    let outcome = classify(op, shared, result, seen, limit, traced);
+                    if tracing::enabled!(Level::DEBUG) {
+                        attempt_finished(number, attempt_started, outcome.is_ok());
+                    }
+                    match outcome {
+                        Ok(value) => break Ok(value),
+                        Err(error) => error,
+                    }
                 };
                 let retry = may_retry && error.is_retryable() && number < policy.attempts();
                 match next_attempt(policy, number, deadline, retry, error) {
@@ -496,49 +502,81 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         let op = crate::spec::by_method_name(info.operation_id);
         let pending = self.client().execute(request);
         async move {
-            let mut response = pending.await?;
-
-            let status = response.status();
-            let empty_value = op
-                .and_then(|op| op.empty_success.iter().find(|(s, _)| *s == status.as_u16()))
-                .map(|(_, json)| Bytes::from_static(json.as_bytes()));
-            // 204 and 304 answers have no body (RFC 9110 6.4.1), whatever
-            // their framing says.
-            let no_body = matches!(status.as_u16(), 204 | 304);
-            // The common case, a success nobody records or traces, is passed on
-            // unread: progenitor decodes it within the attempt's timeout.
-            let buffered =
-                sent.is_some() || !status.is_success() || tracing::enabled!(Level::TRACE);
-            // After a success with nothing to decode, nothing can fail: what
-            // the answer said is only needed when something else may follow.
-            if traced || buffered || !(no_body || empty_value.is_some()) {
-                note_answer(status, response.headers());
-            }
-            if !buffered {
-                // What `execute` needs of the headers is in the exchange already;
-                // progenitor would clone the rest into a value nobody reads.
-                drop(std::mem::take(response.headers_mut()));
-                let length = if no_body {
-                    Some(0)
-                } else {
-                    response.content_length()
-                };
-                return Ok(match (empty_value, length) {
-                    (Some(json), _) => with_body(response, json),
-                    (None, Some(length)) if length > shared.max_response_bytes as u64 => {
-                        record(|e| e.too_large = true);
-                        with_body(response, Bytes::new())
-                    }
-                    (None, Some(_)) => response,
-                    (None, None) => capped(response, shared.max_response_bytes),
-                });
-            }
-
-            // Boxed, like everything this path awaits: an error, a recording or
-            // a trace is rare, and inline it would grow every attempt's future.
-            Box::pin(read_whole(shared, op, response, sent, empty_value)).await
+            // Scoped, so that no storage for the answer is kept across the
+            // second await (the future stays small).
+            let read = {
+                let response = pending.await?;
+                match answer(shared, op, response, sent, traced) {
+                    Answer::Ready(response) => return Ok(response),
+                    Answer::Read(read) => read,
+                }
+            };
+            read.await
         }
     }
+}
+
+/// What `exec` does with an answer's head.
+enum Answer<'a> {
+    /// Passed on: progenitor reads the body, if any.
+    Ready(reqwest::Response),
+    /// Read whole first.
+    Read(BoxFuture<'a, reqwest::Result<reqwest::Response>>),
+}
+
+/// Decides what to do with an answer (out of line, so that the code a call
+/// runs stays small: see `#[cold]` above).
+#[inline(never)]
+fn answer<'a>(
+    shared: &'a Shared,
+    op: Option<&'static Operation>,
+    mut response: reqwest::Response,
+    sent: Option<Box<SentRequest>>,
+    traced: bool,
+) -> Answer<'a> {
+    let status = response.status();
+    let empty_value = op
+        .and_then(|op| op.empty_success.iter().find(|(s, _)| *s == status.as_u16()))
+        .map(|(_, json)| Bytes::from_static(json.as_bytes()));
+    // 204 and 304 answers have no body (RFC 9110 6.4.1), whatever their
+    // framing says.
+    let no_body = matches!(status.as_u16(), 204 | 304);
+    // The common case, a success nobody records or traces, is passed on
+    // unread: progenitor decodes it within the attempt's timeout.
+    let buffered = sent.is_some() || !status.is_success() || tracing::enabled!(Level::TRACE);
+    // After a success with nothing to decode, nothing can fail: what the
+    // answer said is only needed when something else may follow.
+    if traced || buffered || !(no_body || empty_value.is_some()) {
+        note_answer(status, response.headers());
+    }
+    if buffered {
+        // Boxed: an error, a recording or a trace is rare, and inline the
+        // read would grow every attempt's future.
+        return Answer::Read(Box::pin(read_whole(
+            shared,
+            op,
+            response,
+            sent,
+            empty_value,
+        )));
+    }
+    // What `execute` needs of the headers is in the exchange already;
+    // progenitor would clone the rest into a value nobody reads.
+    drop(std::mem::take(response.headers_mut()));
+    let length = if no_body {
+        Some(0)
+    } else {
+        response.content_length()
+    };
+    Answer::Ready(match (empty_value, length) {
+        (Some(json), _) => with_body(response, json),
+        (None, Some(length)) if length > shared.max_response_bytes as u64 => {
+            record(|e| e.too_large = true);
+            with_body(response, Bytes::new())
+        }
+        (None, Some(_)) => response,
+        (None, None) => capped(response, shared.max_response_bytes),
+    })
 }
 
 /// Notes the answer's status and what its headers say for `execute`.
