@@ -33,8 +33,11 @@ const START: &str = "2024-03-01T00:00:00Z";
 /// Sizes of a run.
 #[derive(Debug, Clone, Copy)]
 pub struct Sizes {
+    /// Concurrency 1: pairs of calls (one each side, interleaved) per block.
     pub requests_c1: usize,
+    /// Concurrency 64: calls of each side per block.
     pub requests_c64: usize,
+    /// Blocks per comparison: the ratio is their median.
     pub rounds: usize,
     pub bulk_records: u64,
     pub fixtures: usize,
@@ -46,9 +49,9 @@ impl Sizes {
     /// The sizes of the issue: 100,000 and 1,000,000 bulk records.
     pub fn full() -> Self {
         Self {
-            requests_c1: 1_500,
-            requests_c64: 15_000,
-            rounds: 25,
+            requests_c1: 400,
+            requests_c64: 3_000,
+            rounds: 101,
             bulk_records: 100_000,
             fixtures: 10_000,
             enforce: true,
@@ -58,7 +61,7 @@ impl Sizes {
     /// A run of a few seconds that proves the benchmark works.
     pub fn quick() -> Self {
         Self {
-            requests_c1: 200,
+            requests_c1: 100,
             requests_c64: 1_000,
             rounds: 3,
             bulk_records: 2_000,
@@ -197,6 +200,62 @@ where
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
     Ok((median, sum_a / rounds as f64, sum_b / rounds as f64))
+}
+
+/// Throughput of `a` relative to `b` one call at a time: each block runs
+/// `pairs` pairs of calls, one of each side back to back (which goes first
+/// alternates), and compares the time each side spent. Interleaving call by
+/// call puts both sides under the same conditions to the microsecond, which
+/// blocks of calls (each lasting a fraction of a second) do not on a shared
+/// machine: at concurrency 1, one call is a few scheduler wakeups, and their
+/// latency drifts. Returns the median of the block ratios, and the mean
+/// rates of each side.
+async fn compare_interleaved<A, AF, B, BF>(
+    pairs: usize,
+    blocks: usize,
+    a: A,
+    b: B,
+) -> Result<(f64, f64, f64), String>
+where
+    A: Fn() -> AF,
+    AF: Future<Output = Result<(), String>>,
+    B: Fn() -> BF,
+    BF: Future<Output = Result<(), String>>,
+{
+    async fn timed<F: Future<Output = Result<(), String>>>(call: F) -> Result<Duration, String> {
+        let started = Instant::now();
+        call.await?;
+        Ok(started.elapsed())
+    }
+    // Warm up: connections, allocator, caches.
+    for _ in 0..pairs / 2 + 1 {
+        a().await?;
+        b().await?;
+    }
+    let mut ratios = Vec::with_capacity(blocks);
+    let (mut total_a, mut total_b) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..blocks {
+        let (mut time_a, mut time_b) = (Duration::ZERO, Duration::ZERO);
+        for pair in 0..pairs {
+            if pair % 2 == 0 {
+                time_a += timed(a()).await?;
+                time_b += timed(b()).await?;
+            } else {
+                time_b += timed(b()).await?;
+                time_a += timed(a()).await?;
+            }
+        }
+        ratios.push(time_b.as_secs_f64() / time_a.as_secs_f64());
+        total_a += time_a;
+        total_b += time_b;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let calls = (pairs * blocks) as f64;
+    Ok((
+        ratios[ratios.len() / 2],
+        calls / total_a.as_secs_f64(),
+        calls / total_b.as_secs_f64(),
+    ))
 }
 
 /// The two sides of a comparison: the generated client and hand-written
@@ -418,29 +477,58 @@ pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
     let address = bench_server::start(bench_server::redlist_body(100), Duration::ZERO)
         .map_err(|e| e.to_string())?;
     let sides = Sides::new(format!("http://{address}"), RetryPolicy::disabled())?;
+    // A second baseline, with its own pool: raw reqwest against itself
+    // shows what the method reads when there is no difference.
+    let twin = Sides::new(format!("http://{address}"), RetryPolicy::disabled())?;
     runtime()?.block_on(async {
         let mut rows = Vec::new();
-        for (concurrency, n) in [(1, sizes.requests_c1), (64, sizes.requests_c64)] {
+        let (n1, n64, blocks) = (sizes.requests_c1, sizes.requests_c64, sizes.rounds);
+        for concurrency in [1, 64] {
             let cases = [
                 (format!("redlist GET, 100 entries, concurrency {concurrency}"), true),
                 (format!("bounce PUT, concurrency {concurrency}"), false),
             ];
             for (name, get) in cases {
-                let (ratio, np6, raw) = if get {
-                    compare(n, concurrency, sizes.rounds, || sides.np6_get(), || sides.raw_get()).await?
-                } else {
-                    compare(n, concurrency, sizes.rounds, || sides.np6_put(), || sides.raw_put()).await?
+                let ((ratio, np6, raw), how) = match (concurrency, get) {
+                    (1, true) => (
+                        compare_interleaved(n1, blocks, || sides.np6_get(), || sides.raw_get()).await?,
+                        format!("{n1} interleaved pairs of calls"),
+                    ),
+                    (1, false) => (
+                        compare_interleaved(n1, blocks, || sides.np6_put(), || sides.raw_put()).await?,
+                        format!("{n1} interleaved pairs of calls"),
+                    ),
+                    (_, true) => (
+                        compare(n64, concurrency, blocks, || sides.np6_get(), || sides.raw_get()).await?,
+                        format!("{n64} calls a side, back to back"),
+                    ),
+                    (_, false) => (
+                        compare(n64, concurrency, blocks, || sides.np6_put(), || sides.raw_put()).await?,
+                        format!("{n64} calls a side, back to back"),
+                    ),
                 };
                 rows.push(Row {
                     name,
                     ratio,
                     detail: format!(
-                        "median of {} paired rounds; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s",
-                        sizes.rounds
+                        "median of {blocks} blocks of {how}; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s"
                     ),
                     target: Some((0.97, true)),
                 });
             }
+        }
+        for concurrency in [1, 64] {
+            let (ratio, _, _) = if concurrency == 1 {
+                compare_interleaved(n1, blocks, || twin.raw_put(), || sides.raw_put()).await?
+            } else {
+                compare(n64, concurrency, blocks, || twin.raw_put(), || sides.raw_put()).await?
+            };
+            rows.push(Row {
+                name: format!("check: raw reqwest vs itself, bounce PUT, concurrency {concurrency}"),
+                ratio,
+                detail: "the method's reading when both sides are the same code".to_owned(),
+                target: None,
+            });
         }
         Ok(rows)
     })

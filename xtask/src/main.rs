@@ -19,6 +19,24 @@ enum Format {
     Json,
 }
 
+/// One of the three benchmarks of `bench`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchPart {
+    Overhead,
+    Bulk,
+    Validation,
+}
+
+impl BenchPart {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Overhead => "overhead",
+            Self::Bulk => "bulk",
+            Self::Validation => "validation",
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check the spec, then every fixture against it.
@@ -63,6 +81,9 @@ enum Command {
         /// Small sizes, a few seconds, targets not enforced.
         #[arg(long)]
         quick: bool,
+        /// Run one benchmark only (default: all three).
+        #[arg(long, value_enum)]
+        only: Option<BenchPart>,
     },
     /// One bulk benchmark run in this process (used by `bench`).
     #[command(hide = true)]
@@ -185,7 +206,7 @@ fn run(command: Command) -> Result<u8, String> {
             runtime.block_on(xtask::mock::serve(&dir, port.unwrap_or(0)))?;
             Ok(0)
         }
-        Command::Bench { quick } => {
+        Command::Bench { quick, only } => {
             if cfg!(debug_assertions) {
                 // Timings of a debug build mean nothing: rerun in release.
                 let mut command = std::process::Command::new(env!("CARGO"));
@@ -201,6 +222,9 @@ fn run(command: Command) -> Result<u8, String> {
                 if quick {
                     command.arg("--quick");
                 }
+                if let Some(part) = only {
+                    command.args(["--only", part.name()]);
+                }
                 let status = command
                     .status()
                     .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -215,17 +239,24 @@ fn run(command: Command) -> Result<u8, String> {
                 xtask::bench::Sizes::full()
             };
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let runs = |part: BenchPart| only.is_none_or(|only| only == part);
             let mut rows = Vec::new();
-            eprintln!("bench: client overhead...");
-            rows.extend(xtask::bench::overhead(sizes)?);
-            eprintln!(
-                "bench: bulk ({} and {} records)...",
-                sizes.bulk_records,
-                sizes.bulk_records * 10
-            );
-            rows.extend(xtask::bench::bulk(&exe, sizes)?);
-            eprintln!("bench: validation...");
-            rows.extend(xtask::bench::validation(sizes)?);
+            if runs(BenchPart::Overhead) {
+                eprintln!("bench: client overhead...");
+                rows.extend(xtask::bench::overhead(sizes)?);
+            }
+            if runs(BenchPart::Bulk) {
+                eprintln!(
+                    "bench: bulk ({} and {} records)...",
+                    sizes.bulk_records,
+                    sizes.bulk_records * 10
+                );
+                rows.extend(xtask::bench::bulk(&exe, sizes)?);
+            }
+            if runs(BenchPart::Validation) {
+                eprintln!("bench: validation...");
+                rows.extend(xtask::bench::validation(sizes)?);
+            }
             print!("{}", xtask::bench::table(&rows, sizes.enforce));
             let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
             Ok(u8::from(missed))

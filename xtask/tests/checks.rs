@@ -324,7 +324,7 @@ fn the_benchmarks_run_end_to_end_at_tiny_sizes() {
         enforce: false,
     };
     let rows = xtask::bench::overhead(sizes).expect("overhead runs");
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 6);
     assert!(
         rows.iter().all(|r| r.ratio.is_finite() && r.ratio > 0.0),
         "{rows:?}"
