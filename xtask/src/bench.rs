@@ -162,56 +162,21 @@ where
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Throughput of `a` and `b` in alternating rounds (`a` first in even
-/// rounds, `b` first in odd ones): returns the median of the per-round
-/// ratios a / b, and the mean rates of each. Adjacent runs share the
-/// machine's state of the moment, so the median of their ratios resists the
-/// drift and noise of a shared 2-core machine better than totals do.
+/// Throughput of `a` relative to `b`: the median of `blocks` block ratios,
+/// and the mean rates of each side.
+///
+/// - At concurrency 1, calls are interleaved one by one (which side goes
+///   first alternates), each timed, and a block of `n` pairs compares the
+///   time each side spent. One call is then a few scheduler wakeups whose
+///   latency drifts on a shared machine; interleaving call by call puts
+///   both sides under the same conditions to the microsecond, which blocks
+///   lasting a fraction of a second do not.
+/// - Above, a block runs `n` calls of each side back to back (which goes
+///   first alternates): adjacent runs share the machine's state of the
+///   moment, and the median resists the rest of the noise.
 async fn compare<A, AF, B, BF>(
     n: usize,
     concurrency: usize,
-    rounds: usize,
-    a: A,
-    b: B,
-) -> Result<(f64, f64, f64), String>
-where
-    A: Fn() -> AF,
-    AF: Future<Output = Result<(), String>>,
-    B: Fn() -> BF,
-    BF: Future<Output = Result<(), String>>,
-{
-    // Warm up: connections, allocator, caches.
-    drive(n / 2 + 1, concurrency, &a).await?;
-    drive(n / 2 + 1, concurrency, &b).await?;
-    let mut ratios = Vec::with_capacity(rounds);
-    let (mut sum_a, mut sum_b) = (0.0, 0.0);
-    for round in 0..rounds {
-        let (rate_a, rate_b) = if round % 2 == 0 {
-            let rate_a = drive(n, concurrency, &a).await?;
-            (rate_a, drive(n, concurrency, &b).await?)
-        } else {
-            let rate_b = drive(n, concurrency, &b).await?;
-            (drive(n, concurrency, &a).await?, rate_b)
-        };
-        ratios.push(rate_a / rate_b);
-        sum_a += rate_a;
-        sum_b += rate_b;
-    }
-    ratios.sort_by(f64::total_cmp);
-    let median = ratios[ratios.len() / 2];
-    Ok((median, sum_a / rounds as f64, sum_b / rounds as f64))
-}
-
-/// Throughput of `a` relative to `b` one call at a time: each block runs
-/// `pairs` pairs of calls, one of each side back to back (which goes first
-/// alternates), and compares the time each side spent. Interleaving call by
-/// call puts both sides under the same conditions to the microsecond, which
-/// blocks of calls (each lasting a fraction of a second) do not on a shared
-/// machine: at concurrency 1, one call is a few scheduler wakeups, and their
-/// latency drifts. Returns the median of the block ratios, and the mean
-/// rates of each side.
-async fn compare_interleaved<A, AF, B, BF>(
-    pairs: usize,
     blocks: usize,
     a: A,
     b: B,
@@ -228,34 +193,40 @@ where
         Ok(started.elapsed())
     }
     // Warm up: connections, allocator, caches.
-    for _ in 0..pairs / 2 + 1 {
-        a().await?;
-        b().await?;
-    }
+    drive(n / 2 + 1, concurrency, &a).await?;
+    drive(n / 2 + 1, concurrency, &b).await?;
     let mut ratios = Vec::with_capacity(blocks);
-    let (mut total_a, mut total_b) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..blocks {
-        let (mut time_a, mut time_b) = (Duration::ZERO, Duration::ZERO);
-        for pair in 0..pairs {
-            if pair % 2 == 0 {
-                time_a += timed(a()).await?;
-                time_b += timed(b()).await?;
-            } else {
-                time_b += timed(b()).await?;
-                time_a += timed(a()).await?;
+    let (mut sum_a, mut sum_b) = (0.0, 0.0);
+    for block in 0..blocks {
+        let (rate_a, rate_b) = if concurrency == 1 {
+            let (mut time_a, mut time_b) = (Duration::ZERO, Duration::ZERO);
+            for pair in 0..n {
+                if pair % 2 == 0 {
+                    time_a += timed(a()).await?;
+                    time_b += timed(b()).await?;
+                } else {
+                    time_b += timed(b()).await?;
+                    time_a += timed(a()).await?;
+                }
             }
-        }
-        ratios.push(time_b.as_secs_f64() / time_a.as_secs_f64());
-        total_a += time_a;
-        total_b += time_b;
+            (
+                n as f64 / time_a.as_secs_f64(),
+                n as f64 / time_b.as_secs_f64(),
+            )
+        } else if block % 2 == 0 {
+            let rate_a = drive(n, concurrency, &a).await?;
+            (rate_a, drive(n, concurrency, &b).await?)
+        } else {
+            let rate_b = drive(n, concurrency, &b).await?;
+            (drive(n, concurrency, &a).await?, rate_b)
+        };
+        ratios.push(rate_a / rate_b);
+        sum_a += rate_a;
+        sum_b += rate_b;
     }
     ratios.sort_by(f64::total_cmp);
-    let calls = (pairs * blocks) as f64;
-    Ok((
-        ratios[ratios.len() / 2],
-        calls / total_a.as_secs_f64(),
-        calls / total_b.as_secs_f64(),
-    ))
+    let median = ratios[ratios.len() / 2];
+    Ok((median, sum_a / blocks as f64, sum_b / blocks as f64))
 }
 
 /// The two sides of a comparison: the generated client and hand-written
@@ -489,23 +460,16 @@ pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
                 (format!("bounce PUT, concurrency {concurrency}"), false),
             ];
             for (name, get) in cases {
-                let ((ratio, np6, raw), how) = match (concurrency, get) {
-                    (1, true) => (
-                        compare_interleaved(n1, blocks, || sides.np6_get(), || sides.raw_get()).await?,
-                        format!("{n1} interleaved pairs of calls"),
-                    ),
-                    (1, false) => (
-                        compare_interleaved(n1, blocks, || sides.np6_put(), || sides.raw_put()).await?,
-                        format!("{n1} interleaved pairs of calls"),
-                    ),
-                    (_, true) => (
-                        compare(n64, concurrency, blocks, || sides.np6_get(), || sides.raw_get()).await?,
-                        format!("{n64} calls a side, back to back"),
-                    ),
-                    (_, false) => (
-                        compare(n64, concurrency, blocks, || sides.np6_put(), || sides.raw_put()).await?,
-                        format!("{n64} calls a side, back to back"),
-                    ),
+                let n = if concurrency == 1 { n1 } else { n64 };
+                let (ratio, np6, raw) = if get {
+                    compare(n, concurrency, blocks, || sides.np6_get(), || sides.raw_get()).await?
+                } else {
+                    compare(n, concurrency, blocks, || sides.np6_put(), || sides.raw_put()).await?
+                };
+                let how = if concurrency == 1 {
+                    format!("{n} interleaved pairs of calls")
+                } else {
+                    format!("{n} calls a side, back to back")
                 };
                 rows.push(Row {
                     name,
@@ -518,11 +482,9 @@ pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
             }
         }
         for concurrency in [1, 64] {
-            let (ratio, _, _) = if concurrency == 1 {
-                compare_interleaved(n1, blocks, || twin.raw_put(), || sides.raw_put()).await?
-            } else {
-                compare(n64, concurrency, blocks, || twin.raw_put(), || sides.raw_put()).await?
-            };
+            let n = if concurrency == 1 { n1 } else { n64 };
+            let (ratio, _, _) =
+                compare(n, concurrency, blocks, || twin.raw_put(), || sides.raw_put()).await?;
             rows.push(Row {
                 name: format!("check: raw reqwest vs itself, bounce PUT, concurrency {concurrency}"),
                 ratio,
