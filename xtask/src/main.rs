@@ -27,16 +27,6 @@ enum BenchPart {
     Validation,
 }
 
-impl BenchPart {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Overhead => "overhead",
-            Self::Bulk => "bulk",
-            Self::Validation => "validation",
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Check the spec, then every fixture against it.
@@ -222,8 +212,8 @@ fn run(command: Command) -> Result<u8, String> {
                 if quick {
                     command.arg("--quick");
                 }
-                if let Some(part) = only {
-                    command.args(["--only", part.name()]);
+                if let Some(value) = only.and_then(|part| part.to_possible_value()) {
+                    command.args(["--only", value.get_name()]);
                 }
                 let status = command
                     .status()
