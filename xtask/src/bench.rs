@@ -4,8 +4,10 @@
 //! 1. Overhead: the generated client vs hand-written reqwest code building
 //!    the same request from the same inputs (checked first, as the server
 //!    sees them) with the same connection pool settings, for a redlist GET
-//!    (100 entries) and a bounce PUT, at concurrency 1 and 64. Rounds
-//!    alternate between the two so drift hits both. Target >= 0.97.
+//!    (100 entries) and a bounce PUT, at concurrency 1 and 64. Calls are
+//!    interleaved one by one at concurrency 1, blocks alternate at 64 (see
+//!    `compare`), and raw reqwest against itself shows the method's own
+//!    error. Target >= 0.97.
 //! 2. Bulk: `put_bounces` against a server that answers after 5 ms, at
 //!    concurrency 64: throughput vs the ideal 64 / 5 ms (target >= 0.90) and
 //!    vs raw reqwest with the same window; peak memory (VmHWM) with 10x the
