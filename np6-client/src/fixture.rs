@@ -13,6 +13,16 @@ use serde_json::Value;
 /// What stands in a fixture wherever a secret was.
 pub const REDACTED: &str = "REDACTED";
 
+/// The answer headers a fixture keeps (lowercase), whether it comes from
+/// record mode or from an imported HAR file; the others are left out.
+///
+/// ```
+/// use np6_client::fixture::KEPT_RESPONSE_HEADERS;
+/// assert!(KEPT_RESPONSE_HEADERS.contains(&"x-request-id"));
+/// assert!(!KEPT_RESPONSE_HEADERS.contains(&"set-cookie"));
+/// ```
+pub const KEPT_RESPONSE_HEADERS: &[&str] = &["content-type", "x-request-id", "retry-after"];
+
 /// One exchange: a request and NP6's answer.
 ///
 /// ```

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::config::ApiKey;
 use crate::fixture::{
-    Fixture, FixtureRequest, FixtureResponse, QueryValue, REDACTED, Source, is_credential_name,
+    Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, REDACTED, Source,
+    is_credential_name,
 };
 use crate::runtime::redact;
 use crate::spec::Operation;
@@ -46,9 +47,6 @@ impl SentRequest {
         }
     }
 }
-
-/// Answer headers worth keeping in a fixture.
-const KEPT_HEADERS: &[&str] = &["content-type", "x-request-id", "retry-after"];
 
 impl Recorder {
     pub(crate) fn new(dir: PathBuf) -> Self {
@@ -128,7 +126,7 @@ fn fixture(
         request_headers.insert("content-type".to_owned(), content_type);
     }
     let mut response_headers = BTreeMap::new();
-    for name in KEPT_HEADERS {
+    for name in KEPT_RESPONSE_HEADERS {
         if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
             response_headers.insert((*name).to_owned(), redact(value, key));
         }

@@ -7,14 +7,12 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use np6_client::fixture::{
-    Fixture, FixtureRequest, FixtureResponse, QueryValue, REDACTED, Source, is_credential_name,
+    Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, REDACTED, Source,
+    is_credential_name,
 };
 use serde_json::Value;
 
 use crate::model::Model;
-
-/// Answer headers worth keeping in a fixture.
-const KEPT_RESPONSE_HEADERS: &[&str] = &["content-type", "x-request-id", "retry-after"];
 
 /// What an import did.
 #[derive(Debug, Default)]
