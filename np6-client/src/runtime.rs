@@ -71,16 +71,16 @@ impl fmt::Debug for Runtime {
 const EXCERPT_CHARS: usize = 200;
 const TRACE_BODY_BYTES: usize = 1024;
 
-/// One attempt: what `execute` tells `exec` (the time limit, whether the
-/// call is traced), and what `exec` saw of the answer when `execute` may
-/// need it.
+/// One attempt: what `execute` tells `exec` (the operation, the time
+/// limit, whether the call is traced), and what `exec` saw of the answer
+/// when `execute` may need it.
 ///
 /// Kept small: the task-local moves it in and out on every poll. What was
 /// seen is boxed, and left out for a success with no body to decode (a
 /// `204`): nothing can go wrong after it.
-#[derive(Default)]
 struct Exchange {
-    timeout: Option<Duration>,
+    op: &'static Operation,
+    timeout: Duration,
     traced: bool,
     seen: Option<Box<Seen>>,
 }
@@ -153,7 +153,8 @@ impl Client {
                 // reqwest's per-request timeout bounds the attempt, from
                 // connecting to the last byte of the body (`exec` sets it).
                 let exchange = Exchange {
-                    timeout: Some(limit),
+                    op,
+                    timeout: limit,
                     traced,
                     seen: None,
                 };
@@ -474,12 +475,12 @@ impl ClientHooks<Runtime> for crate::generated::Client {
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
         let shared = &self.inner().0;
-        let (limit, traced) = EXCHANGE
+        let (op, limit, traced) = EXCHANGE
             .try_with(|e| {
                 let e = e.borrow();
-                (e.timeout, e.traced)
+                (Some(e.op), Some(e.timeout), e.traced)
             })
-            .unwrap_or((None, true));
+            .unwrap_or_else(|_| (crate::spec::by_method_name(info.operation_id), None, true));
         if let Some(limit) = limit {
             // A client built here applies `shared.timeout` by itself; a
             // shorter limit (the deadline is near), or a caller's client,
@@ -499,7 +500,6 @@ impl ClientHooks<Runtime> for crate::generated::Client {
             .recorder
             .as_ref()
             .map(|_| Box::new(SentRequest::of(&request)));
-        let op = crate::spec::by_method_name(info.operation_id);
         let pending = self.client().execute(request);
         async move {
             // Scoped, so that no storage for the answer is kept across the
