@@ -1,21 +1,22 @@
 //! Generates the NP6 client from the OpenAPI spec at build time.
 //!
 //! The spec (`openapi/np6.yaml`) is the single source of truth. This script
-//! parses it, adapts a copy of it to what progenitor can express (see
-//! `build/normalize.rs` and ARCHITECTURE.md), runs progenitor, and writes
-//! three files into `OUT_DIR`, none of which is ever committed or edited:
+//! reads it into the one model of the spec (the `np6-spec` crate), adapts a
+//! copy of it to what progenitor can express (see `build/normalize.rs` and
+//! ARCHITECTURE.md), runs progenitor, and writes these files into `OUT_DIR`,
+//! none of which is ever committed or edited:
 //!
 //! - `progenitor.rs`: progenitor's client, types and builders;
 //! - `open_enums.rs`: the spec's `x-extensible-enum` schemas as Rust enums
 //!   that keep unknown values;
 //! - `operations.rs`: one public method per operation on `np6_client::Client`,
 //!   with the argument checks the spec asks for, plus the operation table;
-//! - `np6.yaml`: a copy of the spec, embedded as `np6_client::spec::SPEC_YAML`.
+//! - `np6.yaml`: a copy of the spec, embedded as `np6_client::spec::SPEC_YAML`;
+//! - with the `mock` feature, `httpmock.rs` (progenitor's typed httpmock
+//!   helpers) and `bundled_fixtures.rs` (the fixture corpus as constants).
 
 #[path = "src/files.rs"]
 mod files;
-#[path = "src/methods.rs"]
-mod methods;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/open_enum.rs"]
@@ -46,16 +47,16 @@ fn run() -> BuildResult<()> {
 
     let text = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
-    let raw: serde_json::Value = serde_saphyr::from_str(&text)
-        .map_err(|e| format!("{} is not valid YAML: {e}", spec_path.display()))?;
-    let spec: openapiv3::OpenAPI = serde_json::from_value(raw).map_err(|e| {
+    let spec = np6_spec::Spec::from_yaml(&text).map_err(|issues| {
+        let lines: Vec<String> = issues.iter().map(|i| format!("  {i}")).collect();
         format!(
-            "{} is not an OpenAPI 3.0 document: {e}",
-            spec_path.display()
+            "{} is not a valid spec:\n{}",
+            spec_path.display(),
+            lines.join("\n")
         )
     })?;
 
-    let adapted = normalize::adapt(spec.clone(), false)?;
+    let adapted = normalize::adapt(&spec, false)?;
 
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -64,7 +65,7 @@ fn run() -> BuildResult<()> {
         .with_inner_type(quote::quote!(crate::runtime::Runtime))
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
-    let open_enums = open_enum::collect(&adapted.spec)?;
+    let open_enums = open_enum::collect(&adapted.document)?;
     for open in &open_enums {
         settings.with_replacement(
             &open.name,
@@ -75,16 +76,16 @@ fn run() -> BuildResult<()> {
 
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
-        .generate_tokens(&adapted.spec)
+        .generate_tokens(&adapted.document)
         .map_err(|e| format!("progenitor rejected the spec: {e}"))?;
     let generated: syn::File = syn::parse2(tokens)?;
 
-    let wrappers = operations::generate(&adapted, &generated)?;
+    let wrappers = operations::generate(&spec, &adapted, &generated)?;
 
     if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
-        let with_errors = normalize::adapt(spec, true)?;
+        let with_errors = normalize::adapt(&spec, true)?;
         let mocks = generator
-            .httpmock(&with_errors.spec, "crate")
+            .httpmock(&with_errors.document, "crate")
             .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
         write(&out_dir.join("httpmock.rs"), &syn::parse2(mocks)?)?;
         bundle_fixtures(&manifest_dir, &out_dir)?;

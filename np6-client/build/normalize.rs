@@ -1,377 +1,159 @@
-//! Adapts the spec to what progenitor 0.15 can generate, and collects the
-//! facts about each operation that the hand-written runtime needs.
+//! Adapts a copy of the spec to what progenitor 0.15 can generate.
 //!
-//! Progenitor cannot express three things of the NP6 spec; each is solved
-//! here once, for every operation, present or future:
+//! Every fact about the spec comes from the model (`np6_spec::Spec`); this
+//! module only rewrites a JSON copy of the document for progenitor, for
+//! every operation, present or future:
 //!
 //! 1. A JSON success beside a body-less success (`200` + array and `204`):
-//!    progenitor requires one success type. The copy keeps one `2XX` response
-//!    with the JSON schema, and the runtime answers a body-less declared
-//!    status with the schema's empty value (`[]` for an array).
+//!    progenitor requires one success type. The copy keeps one `2XX`
+//!    response with the JSON schema, and the runtime answers a body-less
+//!    declared status with the schema's empty value (`[]` for an array).
 //! 2. Error responses with opaque bodies: progenitor would drop the body.
-//!    The copy declares none, so every error status reaches the runtime as
-//!    an unread response, and the typed error keeps status, request id and
-//!    body.
-//! 3. The `apiKey` security scheme, which progenitor ignores: its header name
-//!    is read here and the runtime adds the header (marked sensitive) to every
-//!    request.
+//!    The client's copy declares none, so every error status reaches the
+//!    runtime as an unread response, and the typed error keeps status,
+//!    request id and body. (The copy for the httpmock helpers keeps them, so
+//!    that a mock can answer them.)
+//! 3. Parameters: those of a path item are folded into each operation, and
+//!    a string path parameter loses its length and pattern constraints,
+//!    which would make typify invent a newtype per operation; the generated
+//!    method refuses an empty segment instead.
+//!
+//! The `apiKey` security scheme, which progenitor ignores, needs no
+//! rewriting: the model names its header and the runtime sends it.
 
 use std::collections::BTreeMap;
 
-use openapiv3::{
-    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Response, SchemaKind,
-    SecurityScheme, StatusCode, Type,
-};
+use np6_spec::{Location, Operation, ResponseBody, Spec};
+use serde_json::{Value, json};
 
 use crate::BuildResult;
 
-/// The progenitor-ready copy of the spec and what the runtime needs to know.
+/// The progenitor-ready copy of the spec, and the body-less successes of
+/// each operation with the JSON value the client reads them as.
 pub struct Adapted {
-    pub spec: OpenAPI,
-    pub api_key_header: String,
-    pub operations: Vec<OperationFacts>,
-}
-
-/// A parameter of an operation.
-pub struct ParamFacts {
-    pub name: String,
-    pub in_path: bool,
-    pub required: bool,
-    pub kind: ParamKind,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
-    String,
-    DateTime,
-    Other,
-}
-
-/// Facts about one operation, taken from the original spec.
-pub struct OperationFacts {
-    pub id: String,
-    pub method: String,
-    pub path: String,
-    /// Body-less success statuses and the JSON value they stand for.
-    pub empty_success: Vec<(u16, String)>,
-    /// Every status the spec documents, successes and errors.
-    pub statuses: Vec<u16>,
-    /// Parameters, path ones first in path order, then the others in spec order.
-    pub params: Vec<ParamFacts>,
-    /// `x-np6-ordered-params`: the first may not be after the second.
-    pub ordered: Option<(String, String)>,
-    /// `x-np6-body-from-path`: body property filled from a path parameter.
-    pub body_from_path: Vec<(String, String)>,
+    pub document: openapiv3::OpenAPI,
+    pub empty_success: BTreeMap<String, Vec<(u16, &'static str)>>,
 }
 
 /// `keep_errors`: the copy for the httpmock helpers keeps the error
-/// responses (so that a mock can answer them); the client's copy drops them.
-pub fn adapt(mut spec: OpenAPI, keep_errors: bool) -> BuildResult<Adapted> {
-    if !spec.openapi.starts_with("3.0.") {
-        return Err(format!(
-            "the spec is OpenAPI {}; progenitor needs 3.0.x",
-            spec.openapi
-        )
-        .into());
-    }
-    let api_key_header = api_key_header(&spec)?;
-    let components = spec.components.clone().unwrap_or_default();
-    let mut operations = Vec::new();
-
-    for (path, item) in spec.paths.paths.iter_mut() {
-        let ReferenceOr::Item(item) = item else {
-            return Err(format!("path {path}: $ref path items are not supported").into());
-        };
-        let methods = [
-            ("GET", &mut item.get),
-            ("PUT", &mut item.put),
-            ("POST", &mut item.post),
-            ("DELETE", &mut item.delete),
-            ("PATCH", &mut item.patch),
-            ("HEAD", &mut item.head),
-            ("OPTIONS", &mut item.options),
-            ("TRACE", &mut item.trace),
-        ];
-        let shared_params = item.parameters.clone();
-        for (method, operation) in methods {
-            let Some(operation) = operation.as_mut() else {
-                continue;
-            };
-            let where_ = format!("{method} {path}");
-            let id = operation
-                .operation_id
-                .clone()
-                .ok_or_else(|| format!("{where_}: every operation needs an operationId"))?;
-            let mut facts = OperationFacts {
-                id: id.clone(),
-                method: method.to_owned(),
-                path: path.clone(),
-                empty_success: Vec::new(),
-                statuses: Vec::new(),
-                params: Vec::new(),
-                ordered: None,
-                body_from_path: Vec::new(),
-            };
-            collect_params(&components, &shared_params, operation, &mut facts)?;
-            collect_extensions(operation, &mut facts)?;
-            adapt_responses(&components, operation, &mut facts, keep_errors)
-                .map_err(|e| format!("operation {id} ({where_}): {e}"))?;
-            operations.push(facts);
+/// responses; the client's copy drops them.
+pub fn adapt(spec: &Spec, keep_errors: bool) -> BuildResult<Adapted> {
+    let mut copy = spec.raw().clone();
+    let mut empty_success = BTreeMap::new();
+    for op in &spec.operations {
+        let params: Vec<Value> = op.params.iter().map(|p| param(spec, p)).collect();
+        let (successes, empty) = successes(spec, op).map_err(|e| {
+            format!(
+                "operation {} ({} {}): {e}",
+                op.id,
+                op.method.as_str(),
+                op.path
+            )
+        })?;
+        let node = copy
+            .pointer_mut(&op.at)
+            .ok_or_else(|| format!("operation {} is not at {}", op.id, op.at))?;
+        node["parameters"] = Value::Array(params);
+        let responses = node["responses"]
+            .as_object_mut()
+            .ok_or_else(|| format!("operation {} has no responses", op.id))?;
+        if !keep_errors {
+            responses.retain(|status, _| matches!(status.parse::<u16>(), Ok(100..=399)));
         }
-        // Folded into each operation's own parameters above.
-        item.parameters.clear();
+        if let Some((statuses, schema)) = successes {
+            responses.retain(|status, _| !matches!(status.parse::<u16>(), Ok(200..=299)));
+            responses.insert(
+                "2XX".to_owned(),
+                json!({
+                    "description": format!("Success ({statuses})"),
+                    "content": {"application/json": {"schema": schema}},
+                }),
+            );
+            empty_success.insert(op.id.clone(), empty);
+        }
     }
-    let mut ids: Vec<&str> = operations.iter().map(|o| o.id.as_str()).collect();
-    ids.sort_unstable();
-    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("operationId {} is used twice", pair[0]).into());
+    // Folded into each operation's own parameters above.
+    for item in copy
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+    {
+        if let Some(item) = item.as_object_mut() {
+            item.remove("parameters");
+        }
     }
+    let document = serde_json::from_value(copy)
+        .map_err(|e| format!("the adapted spec is not an OpenAPI 3.0 document: {e}"))?;
     Ok(Adapted {
-        spec,
-        api_key_header,
-        operations,
+        document,
+        empty_success,
     })
 }
 
-/// The header of the one `apiKey` scheme the spec applies.
-fn api_key_header(spec: &OpenAPI) -> BuildResult<String> {
-    let schemes = spec.components.as_ref().map(|c| &c.security_schemes);
-    let headers: Vec<String> = schemes
-        .into_iter()
-        .flatten()
-        .filter_map(|(_, scheme)| match scheme {
-            ReferenceOr::Item(SecurityScheme::APIKey {
-                location: openapiv3::APIKeyLocation::Header,
-                name,
-                ..
-            }) => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    match headers.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => Err(format!(
-            "the spec must declare exactly one apiKey security scheme in a header; found {headers:?}"
-        )
-        .into()),
+/// A parameter inlined; a string path parameter without constraints.
+fn param(spec: &Spec, param: &np6_spec::Param) -> Value {
+    let mut inlined = spec
+        .raw()
+        .pointer(&param.at)
+        .map(|node| spec.resolve(node).clone())
+        .unwrap_or(Value::Null);
+    if param.location == Location::Path && param.json_type == "string" {
+        let mut schema = spec.resolve(&param.schema).clone();
+        if let Some(schema) = schema.as_object_mut() {
+            for constraint in ["minLength", "maxLength", "pattern"] {
+                schema.remove(constraint);
+            }
+        }
+        inlined["schema"] = schema;
     }
+    inlined
 }
 
-fn collect_params(
-    components: &openapiv3::Components,
-    shared: &[ReferenceOr<Parameter>],
-    operation: &mut Operation,
-    facts: &mut OperationFacts,
-) -> BuildResult<()> {
-    let mut all: Vec<Parameter> = Vec::new();
-    for param in shared.iter().chain(&operation.parameters) {
-        all.push(resolve(&components.parameters, param, "parameters")?.clone());
-    }
-    for param in &all {
-        let data = param.parameter_data_ref();
-        let kind = match &data.format {
-            ParameterSchemaOrContent::Schema(schema) => {
-                let schema = resolve(&components.schemas, schema, "schemas")?;
-                match &schema.schema_kind {
-                    SchemaKind::Type(Type::String(s)) => match &s.format {
-                        openapiv3::VariantOrUnknownOrEmpty::Item(
-                            openapiv3::StringFormat::DateTime,
-                        ) => ParamKind::DateTime,
-                        _ => ParamKind::String,
-                    },
-                    _ => ParamKind::Other,
-                }
-            }
-            ParameterSchemaOrContent::Content(_) => ParamKind::Other,
-        };
-        facts.params.push(ParamFacts {
-            name: data.name.clone(),
-            in_path: matches!(param, Parameter::Path { .. }),
-            required: data.required,
-            kind,
-        });
-    }
-    // Path parameters come first, in the order of the path template.
-    let path = facts.path.clone();
-    facts.params.sort_by_key(|p| {
-        if p.in_path {
-            path.find(&format!("{{{}}}", p.name)).unwrap_or(0)
-        } else {
-            usize::MAX
-        }
-    });
-
-    // A string path parameter is a plain `&str` for progenitor: a length
-    // constraint would make typify invent a newtype per operation. The
-    // runtime checks that a path segment is not empty.
-    operation.parameters = all
-        .into_iter()
-        .map(|mut param| {
-            if let Parameter::Path { parameter_data, .. } = &mut param
-                && let ParameterSchemaOrContent::Schema(schema) = &mut parameter_data.format
-            {
-                let mut inlined = resolve(&components.schemas, schema, "schemas")?.clone();
-                if let SchemaKind::Type(Type::String(s)) = &mut inlined.schema_kind {
-                    s.min_length = None;
-                    s.max_length = None;
-                    s.pattern = None;
-                    *schema = ReferenceOr::Item(inlined);
-                }
-            }
-            Ok(ReferenceOr::Item(param))
-        })
-        .collect::<BuildResult<_>>()?;
-    Ok(())
-}
-
-fn collect_extensions(operation: &Operation, facts: &mut OperationFacts) -> BuildResult<()> {
-    if let Some(value) = operation.extensions.get("x-np6-ordered-params") {
-        let pair: Vec<String> = serde_json::from_value(value.clone())
-            .map_err(|e| format!("{}: x-np6-ordered-params must be a list: {e}", facts.id))?;
-        let [first, second] = <[String; 2]>::try_from(pair)
-            .map_err(|_| format!("{}: x-np6-ordered-params takes two names", facts.id))?;
-        facts.ordered = Some((first, second));
-    }
-    if let Some(value) = operation.extensions.get("x-np6-body-from-path") {
-        let map: BTreeMap<String, String> = serde_json::from_value(value.clone()).map_err(|e| {
-            format!(
-                "{}: x-np6-body-from-path maps body properties to path parameters: {e}",
-                facts.id
-            )
-        })?;
-        for (property, param) in map {
-            if !facts.params.iter().any(|p| p.in_path && p.name == param) {
-                return Err(format!(
-                    "{}: x-np6-body-from-path names {param}, which is not a path parameter",
-                    facts.id
-                )
-                .into());
-            }
-            facts.body_from_path.push((property, param));
+/// When an operation has JSON and body-less successes: the list of its
+/// success statuses (for the docs), the JSON schema, and each body-less
+/// status with the value it reads as.
+#[allow(clippy::type_complexity)]
+fn successes(
+    spec: &Spec,
+    op: &Operation,
+) -> BuildResult<(Option<(String, Value)>, Vec<(u16, &'static str)>)> {
+    let mut json: Vec<(u16, &Value)> = Vec::new();
+    let mut empty: Vec<u16> = Vec::new();
+    let mut other = false;
+    for (status, response) in op.responses.range(200..300) {
+        match &response.body {
+            ResponseBody::Json(schema) => json.push((*status, schema)),
+            ResponseBody::Empty => empty.push(*status),
+            ResponseBody::Opaque => other = true,
         }
     }
-    Ok(())
-}
-
-fn adapt_responses(
-    components: &openapiv3::Components,
-    operation: &mut Operation,
-    facts: &mut OperationFacts,
-    keep_errors: bool,
-) -> BuildResult<()> {
-    let mut json_successes: Vec<(u16, Response)> = Vec::new();
-    let mut empty_successes: Vec<u16> = Vec::new();
-    let mut other_successes = false;
-
-    for (status, response) in &operation.responses.responses {
-        let StatusCode::Code(code) = status else {
-            return Err(format!("status range {status} is not supported; list each status").into());
-        };
-        facts.statuses.push(*code);
-        if !(200..300).contains(code) {
-            continue;
-        }
-        let response = resolve(&components.responses, response, "responses")?;
-        if response.content.is_empty() {
-            empty_successes.push(*code);
-        } else if response
-            .content
-            .keys()
-            .any(|k| k == "application/json" || k.starts_with("application/json;"))
-        {
-            json_successes.push((*code, response.clone()));
-        } else {
-            other_successes = true;
-        }
+    let Some((_, schema)) = json.first().copied() else {
+        return Ok((None, Vec::new()));
+    };
+    if empty.is_empty() {
+        return Ok((None, Vec::new()));
     }
-
-    // Errors reach the runtime as unread responses (see the module docs).
-    if !keep_errors {
-        operation.responses.default = None;
-        operation
-            .responses
-            .responses
-            .retain(|status, _| matches!(status, StatusCode::Code(100..=399)));
-    }
-
-    if json_successes.is_empty() || empty_successes.is_empty() {
-        return Ok(());
-    }
-    if other_successes {
+    if other {
         return Err("mixes JSON, body-less and other success responses".into());
     }
-    let schema_of = |response: &Response| {
-        response
-            .content
-            .iter()
-            .find(|(k, _)| k.starts_with("application/json"))
-            .and_then(|(_, media)| media.schema.clone())
-    };
-    let (_, first) = &json_successes[0];
-    let schema = schema_of(first).ok_or("a JSON success response has no schema")?;
-    for (code, response) in &json_successes[1..] {
-        if schema_of(response) != Some(schema.clone()) {
-            return Err(format!("JSON success {code} has another schema than the first").into());
-        }
+    if let Some((code, _)) = json.iter().find(|(_, s)| *s != schema) {
+        return Err(format!("JSON success {code} has another schema than the first").into());
     }
-    let resolved = resolve(&components.schemas, &schema, "schemas")?;
-    let empty_value = match &resolved.schema_kind {
-        SchemaKind::Type(Type::Array(_)) => "[]",
+    let empty_value = match spec.resolve(schema).get("type").and_then(Value::as_str) {
+        Some("array") => "[]",
         _ => {
             return Err(format!(
-                "body-less success {empty_successes:?} beside a JSON success is supported only \
-                 when the JSON is an array (it then decodes as an empty list)"
+                "body-less success {empty:?} beside a JSON success is supported only when the \
+                 JSON is an array (it then decodes as an empty list)"
             )
             .into());
         }
     };
-    facts.empty_success = empty_successes
-        .iter()
-        .map(|c| (*c, empty_value.to_owned()))
-        .collect();
-
-    let mut single = first.clone();
-    single.description = format!(
-        "Success ({})",
-        status_list(&json_successes, &empty_successes)
-    );
-    operation
-        .responses
-        .responses
-        .retain(|status, _| !matches!(status, StatusCode::Code(200..=299)));
-    operation
-        .responses
-        .responses
-        .insert(StatusCode::Range(2), ReferenceOr::Item(single));
-    Ok(())
-}
-
-fn status_list(json: &[(u16, Response)], empty: &[u16]) -> String {
-    let mut codes: Vec<String> = json.iter().map(|(c, _)| c.to_string()).collect();
-    codes.extend(empty.iter().map(|c| format!("{c} as empty")));
-    codes.join(", ")
-}
-
-/// Follows a local `$ref` into a components map.
-pub fn resolve<'a, T>(
-    map: &'a indexmap::IndexMap<String, ReferenceOr<T>>,
-    item: &'a ReferenceOr<T>,
-    kind: &str,
-) -> BuildResult<&'a T> {
-    let mut current = item;
-    for _ in 0..16 {
-        match current {
-            ReferenceOr::Item(item) => return Ok(item),
-            ReferenceOr::Reference { reference } => {
-                let prefix = format!("#/components/{kind}/");
-                let name = reference.strip_prefix(&prefix).ok_or_else(|| {
-                    format!("unsupported $ref {reference} (expected {prefix}...)")
-                })?;
-                current = map
-                    .get(name)
-                    .ok_or_else(|| format!("$ref {reference} does not resolve"))?;
-            }
-        }
-    }
-    Err(format!("$ref chain too deep in components/{kind}").into())
+    let mut statuses: Vec<String> = json.iter().map(|(c, _)| c.to_string()).collect();
+    statuses.extend(empty.iter().map(|c| format!("{c} as empty")));
+    Ok((
+        Some((statuses.join(", "), schema.clone())),
+        empty.into_iter().map(|c| (c, empty_value)).collect(),
+    ))
 }

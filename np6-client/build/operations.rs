@@ -18,15 +18,17 @@ use syn::{
     FnArg, GenericArgument, ImplItem, ImplItemFn, Item, Pat, PathArguments, ReturnType, Type,
 };
 
-use crate::BuildResult;
-use crate::normalize::{Adapted, OperationFacts, ParamKind};
+use np6_spec::{Location, Operation, Spec};
 
-pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenStream> {
+use crate::BuildResult;
+use crate::normalize::Adapted;
+
+pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenStream> {
     let methods = generated_methods(generated);
     let mut wrappers = Vec::new();
     let mut table = Vec::new();
     let mut dispatch: Vec<TokenStream> = Vec::new();
-    for facts in &adapted.operations {
+    for facts in &spec.operations {
         let method_name = facts.id.to_snake_case();
         let method = methods
             .iter()
@@ -45,10 +47,14 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
             dispatch_arm(facts, method, table.len())
                 .map_err(|e| format!("operation {}: {e}", facts.id))?,
         );
-        table.push(table_entry(facts, &method_name));
+        let empty_success = adapted
+            .empty_success
+            .get(&facts.id)
+            .map_or(&[][..], Vec::as_slice);
+        table.push(table_entry(facts, &method_name, empty_success));
     }
-    let header = &adapted.api_key_header;
-    let version = &adapted.spec.info.version;
+    let header = &spec.api_key_header;
+    let version = &spec.version;
     Ok(quote! {
         /// The spec's `info.version`, sent by every request as `api-version`.
         pub const API_VERSION: &str = #version;
@@ -96,11 +102,7 @@ pub fn generate(adapted: &Adapted, generated: &syn::File) -> BuildResult<TokenSt
 }
 
 /// One arm of `call_operation`: decode each argument, call, encode.
-fn dispatch_arm(
-    facts: &OperationFacts,
-    method: &ImplItemFn,
-    index: usize,
-) -> BuildResult<TokenStream> {
+fn dispatch_arm(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildResult<TokenStream> {
     let id = &facts.id;
     let name = &method.sig.ident;
     let mut decode = Vec::new();
@@ -191,16 +193,13 @@ fn generated_methods(file: &syn::File) -> Vec<&ImplItemFn> {
         .collect()
 }
 
-fn table_entry(facts: &OperationFacts, method_name: &str) -> TokenStream {
-    let OperationFacts {
-        id,
-        method,
-        path,
-        statuses,
-        ..
-    } = facts;
-    let empty_status = facts.empty_success.iter().map(|(s, _)| s);
-    let empty_json = facts.empty_success.iter().map(|(_, j)| j);
+fn table_entry(facts: &Operation, method_name: &str, empty_success: &[(u16, &str)]) -> TokenStream {
+    let Operation { id, path, .. } = facts;
+    let method = facts.method.as_str();
+    let idempotent = facts.method.is_idempotent();
+    let statuses = facts.statuses();
+    let empty_status = empty_success.iter().map(|(s, _)| s);
+    let empty_json = empty_success.iter().map(|(_, j)| j);
     quote! {
         crate::spec::Operation {
             id: #id,
@@ -209,11 +208,12 @@ fn table_entry(facts: &OperationFacts, method_name: &str) -> TokenStream {
             path: #path,
             statuses: &[#(#statuses),*],
             empty_success: &[#((#empty_status, #empty_json)),*],
+            idempotent: #idempotent,
         }
     }
 }
 
-fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildResult<TokenStream> {
+fn wrapper(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildResult<TokenStream> {
     let name = &method.sig.ident;
     let generics = &method.sig.generics;
     let docs = method.attrs.iter().filter(|a| a.path().is_ident("doc"));
@@ -248,12 +248,13 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
     for param in &facts.params {
         let (ident, ty) = find(&param.name)?;
         let spec_name = &param.name;
-        if param.in_path && param.kind == ParamKind::String {
+        let in_path = param.location == Location::Path;
+        if in_path && param.json_type == "string" {
             checks.push(
                 quote! { crate::runtime::check_path_segment(OPERATION, #spec_name, #ident)?; },
             );
         }
-        if !param.in_path && param.kind == ParamKind::DateTime {
+        if !in_path && param.is_date_time() {
             checks.push(if param.required {
                 quote! { let #ident = &crate::runtime::whole_seconds(#ident); }
             } else {
@@ -274,7 +275,7 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
             "progenitor's method has arguments the spec does not list as parameters".into(),
         );
     }
-    if let Some((first, second)) = &facts.ordered {
+    if let Some((first, second)) = &facts.ordered_params {
         let (a, _) = find(first)?;
         let (b, _) = find(second)?;
         checks.push(
@@ -319,8 +320,8 @@ fn wrapper(facts: &OperationFacts, method: &ImplItemFn, index: usize) -> BuildRe
          argument breaks the spec's rules, otherwise what the call met (see [`crate::Error`]). \
          Documented statuses: {:?}.\n\n Retries and deadlines follow the client's configuration \
          (`{method_name}` is {}).",
-        facts.statuses,
-        if crate::methods::is_idempotent(&facts.method) {
+        facts.statuses(),
+        if facts.method.is_idempotent() {
             "idempotent: retried"
         } else {
             "not idempotent: not retried unless the caller opts in"

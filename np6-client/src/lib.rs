@@ -32,7 +32,6 @@ mod config;
 mod error;
 mod files;
 pub mod fixture;
-mod methods;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod record;

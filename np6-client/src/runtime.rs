@@ -881,6 +881,7 @@ mod tests {
         path: "/t/{fieldId}",
         statuses: &[204],
         empty_success: &[],
+        idempotent: false,
     };
 
     #[test]

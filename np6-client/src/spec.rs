@@ -34,13 +34,15 @@ pub struct Operation {
     pub statuses: &'static [u16],
     /// Body-less success statuses, and the JSON value the client reads them as.
     pub empty_success: &'static [(u16, &'static str)],
+    /// The model's answer, baked in at build time (`np6_spec::Method`).
+    pub(crate) idempotent: bool,
 }
 
 impl Operation {
     /// Whether repeating the request cannot change the result (RFC 9110
     /// 9.2.2): such operations are retried by default.
     pub fn is_idempotent(&self) -> bool {
-        crate::methods::is_idempotent(self.method)
+        self.idempotent
     }
 }
 
