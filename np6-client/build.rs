@@ -9,12 +9,16 @@
 //! - `progenitor.rs`: progenitor's client, types and builders;
 //! - `open_enums.rs`: the spec's `x-extensible-enum` schemas as Rust enums
 //!   that keep unknown values;
-//! - `operations.rs`: one public method per operation on `np6_client::Client`,
-//!   with the argument checks the spec asks for, plus the operation table;
+//! - `operations.rs`: the operation table and `Client::call_operation`;
+//! - `requests.rs`: one public method per operation on `np6_client::Client`
+//!   and its request builder, with the argument checks the spec asks for;
+//! - `constructors.rs`: `new` and `with_*` for every generated struct;
 //! - `np6.yaml`: a copy of the spec, embedded as `np6_client::spec::SPEC_YAML`;
 //! - with the `mock` feature, `httpmock.rs` (progenitor's typed httpmock
 //!   helpers) and `bundled_fixtures.rs` (the fixture corpus as constants).
 
+#[path = "build/constructors.rs"]
+mod constructors;
 #[path = "src/files.rs"]
 mod files;
 #[path = "build/normalize.rs"]
@@ -23,6 +27,10 @@ mod normalize;
 mod open_enum;
 #[path = "build/operations.rs"]
 mod operations;
+#[path = "build/requests.rs"]
+mod requests;
+#[path = "build/signature.rs"]
+mod signature;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -74,13 +82,22 @@ fn run() -> BuildResult<()> {
         );
     }
 
+    // Twice: the first pass names the types that the second marks
+    // `#[non_exhaustive]` (progenitor's `TypePatch`, not an edit of its output).
+    let first = generate(&settings, &adapted.document)?;
+    let mut patch = progenitor::TypePatch::default();
+    patch.with_attr("#[non_exhaustive]");
+    for name in constructors::patched_types(&first) {
+        settings.with_patch(name, &patch);
+    }
     let mut generator = progenitor::Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&adapted.document)
-        .map_err(|e| format!("progenitor rejected the spec: {e}"))?;
-    let generated: syn::File = syn::parse2(tokens)?;
+    let generated: syn::File = syn::parse2(
+        generator
+            .generate_tokens(&adapted.document)
+            .map_err(|e| format!("progenitor rejected the spec: {e}"))?,
+    )?;
 
-    let wrappers = operations::generate(&spec, &adapted, &generated)?;
+    let api = operations::generate(&spec, &adapted, &generated)?;
 
     if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
         let with_errors = normalize::adapt(&spec, true)?;
@@ -93,12 +110,31 @@ fn run() -> BuildResult<()> {
 
     write(&out_dir.join("progenitor.rs"), &generated)?;
     std::fs::copy(&spec_path, out_dir.join("np6.yaml"))?;
-    write(&out_dir.join("operations.rs"), &syn::parse2(wrappers)?)?;
+    write(
+        &out_dir.join("operations.rs"),
+        &syn::parse2(api.operations)?,
+    )?;
+    write(&out_dir.join("requests.rs"), &syn::parse2(api.requests)?)?;
+    write(
+        &out_dir.join("constructors.rs"),
+        &syn::parse2(constructors::generate(&generated))?,
+    )?;
     write(
         &out_dir.join("open_enums.rs"),
         &syn::parse2(open_enum::generate(&open_enums))?,
     )?;
     Ok(())
+}
+
+/// progenitor's client and types for `document`, parsed.
+fn generate(
+    settings: &progenitor::GenerationSettings,
+    document: &openapiv3::OpenAPI,
+) -> BuildResult<syn::File> {
+    let tokens = progenitor::Generator::new(settings)
+        .generate_tokens(document)
+        .map_err(|e| format!("progenitor rejected the spec: {e}"))?;
+    Ok(syn::parse2(tokens)?)
 }
 
 /// The fixture corpus as string constants, for the sandbox's default.

@@ -241,6 +241,7 @@ impl Client {
         self.bulk(records, options, |client, record| async move {
             client
                 .put_target_bounce(&record.target_id, record.field_id, &record.bounce)
+                .send()
                 .await
         })
     }

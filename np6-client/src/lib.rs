@@ -62,8 +62,19 @@ pub mod types {
     mod generated_enums {
         include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
     }
+    mod constructors {
+        use super::*;
+        include!(concat!(env!("OUT_DIR"), "/constructors.rs"));
+    }
     pub use crate::generated::types::*;
     pub use generated_enums::*;
+}
+
+/// One request builder per operation, made by the [`Client`] method of
+/// the same name: optional parameters are set on it, then `send()` sends it.
+pub mod requests {
+    use crate::types;
+    include!(concat!(env!("OUT_DIR"), "/requests.rs"));
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -109,6 +109,8 @@ pub struct Param {
     pub json_type: String,
     /// The `format` of its resolved schema (`date-time`, `int32`...).
     pub format: Option<String>,
+    /// Its `description`.
+    pub description: Option<String>,
     /// A JSON pointer to the parameter in the document.
     pub at: String,
 }
@@ -189,6 +191,10 @@ pub struct Operation {
     pub path: String,
     /// A JSON pointer to the operation in the document.
     pub at: String,
+    /// Its `summary`.
+    pub summary: Option<String>,
+    /// Its `description`.
+    pub description: Option<String>,
     /// Its parameters, those of its path item included: the path ones
     /// first, in path order, then the others in the order written.
     pub params: Vec<Param>,
@@ -250,6 +256,8 @@ pub(crate) fn collect(raw: &Value, issues: &mut Vec<Issue>) -> Vec<Operation> {
                 id: id.to_owned(),
                 method,
                 path: path.clone(),
+                summary: text(op, "summary"),
+                description: text(op, "description"),
                 params: params(raw, path, item, op, &at, issues),
                 body: request_body(raw, op, &at),
                 responses: responses(raw, op, &at, issues),
@@ -263,6 +271,11 @@ pub(crate) fn collect(raw: &Value, issues: &mut Vec<Issue>) -> Vec<Operation> {
         }
     }
     operations
+}
+
+/// A text member of an object.
+fn text(node: &Value, key: &str) -> Option<String> {
+    node.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The path item's parameters and the operation's (which override those
@@ -312,14 +325,14 @@ fn params(
         };
         let schema = param.get("schema").cloned().unwrap_or_else(|| json!({}));
         let resolved = resolve(raw, &schema);
-        let text = |key: &str| resolved.get(key).and_then(Value::as_str).map(str::to_owned);
         let new = Param {
             name: name.to_owned(),
             location,
             required: location == Location::Path
                 || param.get("required") == Some(&Value::Bool(true)),
-            json_type: text("type").unwrap_or_else(|| "string".to_owned()),
-            format: text("format"),
+            json_type: text(resolved, "type").unwrap_or_else(|| "string".to_owned()),
+            format: text(resolved, "format"),
+            description: text(&param, "description"),
             schema,
             at: here,
         };
