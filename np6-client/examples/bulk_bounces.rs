@@ -41,20 +41,24 @@ impl Line {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            Some(t) => Some(t.parse().map_err(|e| format!("timestamp {t:?}: {e}"))?),
+            Some(t) => Some(
+                t.parse::<chrono::DateTime<chrono::Utc>>()
+                    .map_err(|e| format!("timestamp {t:?}: {e}"))?,
+            ),
             None => None,
         };
         Ok(BounceRecord {
             target_id: self.target_id,
             field_id: self.field_id,
-            bounce: BounceData {
-                type_: self.kind.as_str().into(),
-                field_id: None,
-                detail: self
-                    .message
-                    .filter(|m| !m.is_empty())
-                    .map(|m| BounceDetail { message: Some(m) }),
-                timestamp,
+            bounce: {
+                let mut bounce = BounceData::new(self.kind.as_str());
+                if let Some(message) = self.message.filter(|m| !m.is_empty()) {
+                    bounce = bounce.with_detail(BounceDetail::new().with_message(message));
+                }
+                if let Some(timestamp) = timestamp {
+                    bounce = bounce.with_timestamp(timestamp);
+                }
+                bounce
             },
         })
     }

@@ -87,12 +87,18 @@ async fn run() -> Result<(), String> {
     let start = end - Duration::days(7);
     println!("\nRedlist entries from {start} to {end}:");
     let mail = client
-        .get_mail_redlist(Some(&start), Some(&end))
+        .get_mail_redlist()
+        .start_date(start)
+        .end_date(end)
+        .send()
         .await
         .map_err(|e| e.to_string())?;
     print_entries("mail", &mail);
     let sms = client
-        .get_sms_redlist(Some(&start), Some(&end))
+        .get_sms_redlist()
+        .start_date(start)
+        .end_date(end)
+        .send()
         .await
         .map_err(|e| e.to_string())?;
     print_entries("sms", &sms);
@@ -101,16 +107,13 @@ async fn run() -> Result<(), String> {
         println!("\nSkipping the bounce: pass --write to send one to NP6.");
         return Ok(());
     }
-    let bounce = BounceData {
-        type_: BounceType::HardUser,
-        field_id: None, // filled in from the path's field id
-        detail: Some(BounceDetail {
-            message: Some("550 5.1.1 - Unknown address error".to_owned()),
-        }),
-        timestamp: Some(end),
-    };
+    // The body's fieldId is left out: the client fills it in from the path.
+    let bounce = BounceData::new(BounceType::HardUser)
+        .with_detail(BounceDetail::new().with_message("550 5.1.1 - Unknown address error"))
+        .with_timestamp(end);
     client
         .put_target_bounce(&args.target, args.field, &bounce)
+        .send()
         .await
         .map_err(|e| e.to_string())?;
     println!(

@@ -15,7 +15,7 @@
 //! # async fn run() -> Result<(), np6_client::Error> {
 //! let client = Client::builder().api_key("my-np6-key").build()?;
 //! let since = Utc::now() - Duration::days(7);
-//! for entry in client.get_mail_redlist(Some(&since), None).await? {
+//! for entry in client.get_mail_redlist().start_date(since).send().await? {
 //!     println!("{} redlisted ({})", entry.id, entry.origin);
 //! }
 //! # Ok(())
@@ -53,10 +53,21 @@ mod generated {
 
 /// The data types of the NP6 API, generated from the spec's schemas.
 ///
-/// Each type has a builder (`types::builder`) and derives `serde` and
-/// `schemars::JsonSchema`. Enums marked extensible in the spec (such as
-/// [`BounceType`](types::BounceType)) keep values this client does not know
-/// yet in an `Other` variant instead of failing.
+/// Every struct and enum is `#[non_exhaustive]`, so that the spec can grow
+/// (a new optional property, a new enum value) without breaking your code.
+/// Build a struct with `new`, which takes its required fields, then set
+/// optional ones with `with_<field>` (or assign its public fields). Every
+/// type derives `serde` and `schemars::JsonSchema`. Enums marked extensible
+/// in the spec (such as [`BounceType`](types::BounceType)) keep values this
+/// client does not know yet in an `Other` variant instead of failing.
+///
+/// ```
+/// use np6_client::types::{BounceData, BounceDetail, BounceType};
+///
+/// let bounce = BounceData::new(BounceType::HardUser)
+///     .with_detail(BounceDetail::new().with_message("550 5.1.1 unknown user"));
+/// assert_eq!(bounce.field_id, None); // filled in from the path when sent
+/// ```
 pub mod types {
     #[allow(missing_docs)]
     mod generated_enums {

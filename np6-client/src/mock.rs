@@ -14,18 +14,13 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), np6_client::Error> {
 //! let server = MockServer::start_async().await;
-//! let entry = RedlistEntry {
-//!     id: "0003YB53".into(),
-//!     origin: RedlistOrigin::Complaint,
-//!     timestamp: None,
-//!     detail: Default::default(),
-//! };
+//! let entry = RedlistEntry::new("0003YB53", RedlistOrigin::Complaint);
 //! let mock = server.get_mail_redlist(|when, then| {
 //!     when.into_inner().header_exists("X-Key");
 //!     then.success(200, &vec![entry.clone()]);
 //! });
 //! let client = np6_client::Client::builder().api_key("test").base_url(server.base_url()).build()?;
-//! assert_eq!(client.get_mail_redlist(None, None).await?, vec![entry]);
+//! assert_eq!(client.get_mail_redlist().send().await?, vec![entry]);
 //! mock.assert();
 //! # Ok(())
 //! # }

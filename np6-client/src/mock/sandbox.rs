@@ -31,7 +31,7 @@ include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), np6_client::Error> {
 /// let sandbox = Sandbox::start().await?;
-/// let entries = sandbox.client().get_mail_redlist(None, None).await?;
+/// let entries = sandbox.client().get_mail_redlist().send().await?;
 /// assert!(!entries.is_empty());
 /// println!("a mock NP6 at {}", sandbox.base_url());
 /// # Ok(())
