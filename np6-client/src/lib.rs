@@ -27,16 +27,23 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod builder;
 mod bulk;
-mod config;
 mod error;
+mod exchange;
+mod execute;
 mod files;
 pub mod fixture;
+mod generated_support;
+mod hook;
 mod methods;
 #[cfg(feature = "mock")]
 pub mod mock;
+mod outcome;
 mod record;
-mod runtime;
+mod retry;
+mod secret;
+mod settings;
 pub mod spec;
 
 /// progenitor's output for `openapi/np6.yaml`: generated, never edited.
@@ -72,9 +79,11 @@ pub mod types {
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
-pub use config::{ApiKey, ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL, RetryPolicy};
 pub use error::{Error, ErrorKind};
+pub use retry::RetryPolicy;
+pub use secret::ApiKey;
 
 /// A client of the NP6 API: one method per operation of the spec.
 ///
@@ -109,7 +118,10 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.base_url())
-            .field("config", progenitor_client::ClientInfo::inner(&self.inner))
+            .field(
+                "settings",
+                progenitor_client::ClientInfo::inner(&self.inner),
+            )
             .finish()
     }
 }

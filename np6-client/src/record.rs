@@ -1,4 +1,5 @@
-//! Record mode: every exchange written as a redacted fixture.
+//! Record mode: every exchange written as a redacted fixture, the answer
+//! as received (see `ClientBuilder::record_to`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,12 +9,11 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::config::ApiKey;
 use crate::fixture::{
-    Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, REDACTED, Source,
+    Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, Source,
     is_credential_name,
 };
-use crate::runtime::redact;
+use crate::secret::{ApiKey, REDACTED};
 use crate::spec::Operation;
 
 /// Writes fixtures into one folder.
@@ -107,7 +107,7 @@ fn fixture(
         let value = if is_credential_name(&name) {
             REDACTED.to_owned()
         } else {
-            redact(&value, key)
+            key.redact(&value)
         };
         match query.remove(name.as_ref()) {
             None => query.insert(name.into_owned(), QueryValue::One(value)),
@@ -128,7 +128,7 @@ fn fixture(
     let mut response_headers = BTreeMap::new();
     for name in KEPT_RESPONSE_HEADERS {
         if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
-            response_headers.insert((*name).to_owned(), redact(value, key));
+            response_headers.insert((*name).to_owned(), key.redact(value));
         }
     }
     let (response_body, body_text) = split_body(body, key);
@@ -160,9 +160,17 @@ fn split_body(body: &[u8], key: &ApiKey) -> (Option<Value>, Option<String>) {
     if body.is_empty() {
         return (None, None);
     }
-    let text = redact(&String::from_utf8_lossy(body), key);
+    let text = key.redact(&String::from_utf8_lossy(body));
     match serde_json::from_str(&text) {
         Ok(value) => (Some(value), None),
         Err(_) => (None, Some(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures_mask_with_the_same_word_as_the_client() {
+        assert_eq!(crate::secret::REDACTED, crate::fixture::REDACTED);
     }
 }
