@@ -68,7 +68,7 @@ fn run() -> BuildResult<()> {
     for open in &open_enums {
         settings.with_replacement(
             &open.name,
-            format!("crate::types::{}", open.name),
+            format!("crate::open_enums::{}", open.name),
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }

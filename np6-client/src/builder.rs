@@ -76,6 +76,13 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
+impl Client {
+    /// A builder with the defaults documented on each of its setters.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self::new()
@@ -279,7 +286,7 @@ impl ClientBuilder {
                         .filter(|d| !d.is_empty())
                         .map(PathBuf::from)
                 })
-                .map(Recorder::new),
+                .map(|dir| Recorder::new(dir, crate::spec::API_KEY_HEADER)),
         };
         Ok(Client {
             inner: crate::generated::Client::new_with_client(&base_url, http, Arc::new(settings)),

@@ -186,7 +186,14 @@ async fn read_whole(
     }
     if let (Some(recorder), Some(sent)) = (&settings.recorder, sent) {
         recorder
-            .record(op, *sent, status, &headers, &received, &settings.key)
+            .record(
+                op.map(|op| op.id),
+                *sent,
+                status,
+                &headers,
+                &received,
+                &settings.key,
+            )
             .await;
     }
     if body.is_some() {

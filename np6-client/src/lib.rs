@@ -29,6 +29,7 @@
 
 mod builder;
 mod bulk;
+mod client;
 mod error;
 mod exchange;
 mod execute;
@@ -66,12 +67,16 @@ mod generated {
 /// [`BounceType`](types::BounceType)) keep values this client does not know
 /// yet in an `Other` variant instead of failing.
 pub mod types {
-    #[allow(missing_docs)]
-    mod generated_enums {
-        include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
-    }
     pub use crate::generated::types::*;
-    pub use generated_enums::*;
+    pub use crate::open_enums::*;
+}
+
+/// The spec's `x-extensible-enum` schemas as enums with an `Other` variant
+/// (`build/open_enum.rs`), used by `generated` in place of typify's closed
+/// enums: generated, never edited.
+#[allow(missing_docs)]
+mod open_enums {
+    include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
 }
 
 /// The README's examples, compiled and run as doctests.
@@ -81,47 +86,7 @@ pub struct ReadmeDoctests;
 
 pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
+pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;
-
-/// A client of the NP6 API: one method per operation of the spec.
-///
-/// Cheap to clone (the connection pool and configuration are shared), and
-/// safe to use from many tasks at once. Build one with [`Client::builder`].
-///
-/// ```
-/// let client = np6_client::Client::builder()
-///     .api_key("my-np6-key")
-///     .build()
-///     .expect("a valid configuration");
-/// assert_eq!(client.base_url(), "https://api-cm.np6.com");
-/// ```
-#[derive(Clone)]
-pub struct Client {
-    inner: generated::Client,
-}
-
-impl Client {
-    /// A builder with the defaults documented on each of its setters.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// The base URL every request goes to, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        progenitor_client::ClientInfo::baseurl(&self.inner)
-    }
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .field(
-                "settings",
-                progenitor_client::ClientInfo::inner(&self.inner),
-            )
-            .finish()
-    }
-}

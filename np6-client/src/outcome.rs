@@ -20,7 +20,8 @@ use crate::settings::Settings;
 use crate::spec::Operation;
 
 /// Turns one attempt's outcome into the value or a typed error. `limit` is
-/// the attempt's time limit, `traced` whether the call's span is recorded.
+/// the attempt's time limit, `traced` whether a subscriber wants the call's
+/// span.
 pub(crate) fn classify<T: DeserializeOwned>(
     op: &'static Operation,
     settings: &Settings,

@@ -14,11 +14,12 @@ use crate::fixture::{
     is_credential_name,
 };
 use crate::secret::{ApiKey, REDACTED};
-use crate::spec::Operation;
 
 /// Writes fixtures into one folder.
 pub(crate) struct Recorder {
     dir: PathBuf,
+    /// The name of the header that carries the key (the spec's).
+    key_header: &'static str,
     count: AtomicU64,
 }
 
@@ -49,9 +50,11 @@ impl SentRequest {
 }
 
 impl Recorder {
-    pub(crate) fn new(dir: PathBuf) -> Self {
+    /// Writes into `dir`; the key travels in the header `key_header`.
+    pub(crate) fn new(dir: PathBuf, key_header: &'static str) -> Self {
         Self {
             dir,
+            key_header,
             count: AtomicU64::new(0),
         }
     }
@@ -60,23 +63,25 @@ impl Recorder {
         &self.dir
     }
 
+    /// Writes one exchange of the operation `operation` (its
+    /// `operationId`), the answer as received.
     pub(crate) async fn record(
         &self,
-        op: Option<&'static Operation>,
+        operation: Option<&'static str>,
         sent: SentRequest,
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
         key: &ApiKey,
     ) {
-        let fixture = fixture(op, sent, status, headers, body, key);
+        let fixture = fixture(operation, sent, status, headers, body, key, self.key_header);
         let n = self.count.fetch_add(1, Ordering::Relaxed);
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let name = format!(
             "{}-{}-{millis}-{n}.json",
-            op.map_or("unknown", |op| op.id),
+            operation.unwrap_or("unknown"),
             status.as_u16()
         );
         let path = self.dir.join(name);
@@ -95,12 +100,13 @@ impl Recorder {
 }
 
 fn fixture(
-    op: Option<&'static Operation>,
+    operation: Option<&'static str>,
     sent: SentRequest,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
     key: &ApiKey,
+    key_header: &str,
 ) -> Fixture {
     let mut query: BTreeMap<String, QueryValue> = BTreeMap::new();
     for (name, value) in sent.url.query_pairs() {
@@ -120,8 +126,7 @@ fn fixture(
             }
         };
     }
-    let mut request_headers =
-        BTreeMap::from([(crate::spec::API_KEY_HEADER.to_owned(), REDACTED.to_owned())]);
+    let mut request_headers = BTreeMap::from([(key_header.to_owned(), REDACTED.to_owned())]);
     if let Some(content_type) = sent.content_type {
         request_headers.insert("content-type".to_owned(), content_type);
     }
@@ -138,7 +143,7 @@ fn fixture(
             env!("CARGO_PKG_VERSION")
         ),
         source: Source::Recorded,
-        operation: op.map(|op| op.id.to_owned()),
+        operation: operation.map(str::to_owned),
         request: FixtureRequest {
             method: sent.method,
             path: sent.url.path().to_owned(),
