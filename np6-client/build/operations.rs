@@ -94,7 +94,7 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
             ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
                 match operation_id {
                     #(#dispatch)*
-                    other => Err(crate::Error::unknown_operation(other)),
+                    other => Err(crate::error::unknown_operation(other)),
                 }
             }
         }
@@ -129,7 +129,7 @@ fn dispatch_arm(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildRe
         let local = quote::format_ident!("arg_{}", snake);
         let (owned, how) = owned_type(&ty);
         decode.push(
-            quote! { let #local: #owned = crate::runtime::arg(OPERATION, args, #spec_name)?; },
+            quote! { let #local: #owned = crate::generated_support::arg(OPERATION, args, #spec_name)?; },
         );
         pass.push(match how {
             Pass::Value => quote! { #local },
@@ -142,7 +142,7 @@ fn dispatch_arm(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildRe
             const OPERATION: &crate::spec::Operation = &OPERATIONS[#index];
             #(#decode)*
             let value = self.#name(#(#pass),*).await?;
-            crate::runtime::to_json(OPERATION, &value)
+            crate::generated_support::to_json(OPERATION, &value)
         }
     })
 }
@@ -251,15 +251,15 @@ fn wrapper(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildResult<
         let in_path = param.location == Location::Path;
         if in_path && param.json_type == "string" {
             checks.push(
-                quote! { crate::runtime::check_path_segment(OPERATION, #spec_name, #ident)?; },
+                quote! { crate::generated_support::check_path_segment(OPERATION, #spec_name, #ident)?; },
             );
         }
         if !in_path && param.is_date_time() {
             checks.push(if param.required {
-                quote! { let #ident = &crate::runtime::whole_seconds(#ident); }
+                quote! { let #ident = &crate::generated_support::whole_seconds(#ident); }
             } else {
                 quote! {
-                    let #ident = #ident.map(crate::runtime::whole_seconds);
+                    let #ident = #ident.map(crate::generated_support::whole_seconds);
                     let #ident = #ident.as_ref();
                 }
             });
@@ -279,7 +279,7 @@ fn wrapper(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildResult<
         let (a, _) = find(first)?;
         let (b, _) = find(second)?;
         checks.push(
-            quote! { crate::runtime::check_ordered(OPERATION, (#first, #a), (#second, #b))?; },
+            quote! { crate::generated_support::check_ordered(OPERATION, (#first, #a), (#second, #b))?; },
         );
     }
     if !facts.body_from_path.is_empty() {
@@ -299,8 +299,8 @@ fn wrapper(facts: &Operation, method: &ImplItemFn, index: usize) -> BuildResult<
             // typify names fields after the property, in snake case.
             let field = quote::format_ident!("{}", property.to_snake_case());
             fills.push(quote! {
-                if crate::runtime::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
-                    crate::runtime::Mirror::fill(&mut filled.get_or_insert_with(|| ::std::boxed::Box::new(body.clone())).#field, #ident.clone());
+                if crate::generated_support::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
+                    crate::generated_support::Mirror::fill(&mut filled.get_or_insert_with(|| ::std::boxed::Box::new(body.clone())).#field, #ident.clone());
                 }
             });
         }

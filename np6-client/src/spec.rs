@@ -51,12 +51,6 @@ pub fn operation(id: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|op| op.id == id)
 }
 
-/// The operation whose client method has this name (progenitor's
-/// `OperationInfo::operation_id`).
-pub(crate) fn by_method_name(name: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.method_name == name)
-}
-
 /// Why a request matches no operation of the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
