@@ -70,14 +70,14 @@ fn run() -> BuildResult<()> {
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote::quote!(crate::runtime::Runtime))
+        .with_inner_type(quote::quote!(::std::sync::Arc<crate::settings::Settings>))
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
     let open_enums = open_enum::collect(&adapted.document)?;
     for open in &open_enums {
         settings.with_replacement(
             &open.name,
-            format!("crate::types::{}", open.name),
+            format!("crate::open_enums::{}", open.name),
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }

@@ -2,6 +2,9 @@
 //! builders of `np6_client::requests` (see `requests.rs`), and
 //! `Client::call_operation`, which drives any operation by its
 //! `operationId` with JSON arguments.
+//!
+//! The table is data only (it goes into `spec`, which imports nothing of
+//! the crate); everything that calls the client goes into `requests`.
 
 use heck::ToSnakeCase;
 use np6_spec::{Operation, Spec};
@@ -12,8 +15,9 @@ use crate::BuildResult;
 use crate::normalize::Adapted;
 use crate::signature::{self, Signature};
 
-/// What `generate` writes: the table and dispatch (`operations.rs`, in
-/// `np6_client::spec`) and the request builders (`requests.rs`).
+/// What `generate` writes: the table (`operations.rs`, in
+/// `np6_client::spec`) and the request builders with `call_operation`
+/// (`requests.rs`, in `np6_client::requests`).
 pub struct Generated {
     pub operations: TokenStream,
     pub requests: TokenStream,
@@ -47,7 +51,8 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
 
         /// Every operation of the spec, in spec order.
         pub static OPERATIONS: &[crate::spec::Operation] = &[ #(#table),* ];
-
+    };
+    let call_operation = quote! {
         impl crate::Client {
             /// Calls an operation by its `operationId`, with its arguments as
             /// JSON (parameters by their spec name, the request body as `body`)
@@ -75,14 +80,14 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
             ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
                 match operation_id {
                     #(#dispatch)*
-                    other => Err(crate::Error::unknown_operation(other)),
+                    other => Err(crate::error::unknown_operation(other)),
                 }
             }
         }
     };
     Ok(Generated {
         operations,
-        requests: quote! { #(#requests)* },
+        requests: quote! { #(#requests)* #call_operation },
     })
 }
 
@@ -108,7 +113,7 @@ fn dispatch_arm(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
         let local = quote::format_ident!("arg_{}", ident);
         let (owned, pass) = signature::owned(ty);
         decode.push(
-            quote! { let #local: #owned = crate::runtime::arg(OPERATION, args, #spec_name)?; },
+            quote! { let #local: #owned = crate::generated_support::arg(OPERATION, args, #spec_name)?; },
         );
         if is_required {
             required.push(signature::lend(&local, pass));
@@ -119,10 +124,10 @@ fn dispatch_arm(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
     }
     Ok(quote! {
         #id => {
-            const OPERATION: &crate::spec::Operation = &OPERATIONS[#index];
+            const OPERATION: &crate::spec::Operation = &crate::spec::OPERATIONS[#index];
             #(#decode)*
             let value = self.#name(#(#required),*) #(#optional)* .send().await?;
-            crate::runtime::to_json(OPERATION, &value)
+            crate::generated_support::to_json(OPERATION, &value)
         }
     })
 }

@@ -274,15 +274,15 @@ fn checks(op: &Operation, sig: &Signature<'_>, args: &[Arg]) -> BuildResult<Vec<
         let in_path = param.location == Location::Path;
         if in_path && param.json_type == "string" {
             checks.push(
-                quote! { crate::runtime::check_path_segment(OPERATION, #spec_name, #ident)?; },
+                quote! { crate::generated_support::check_path_segment(OPERATION, #spec_name, #ident)?; },
             );
         }
         if !in_path && param.is_date_time() {
             checks.push(if param.required {
-                quote! { let #ident = &crate::runtime::whole_seconds(#ident); }
+                quote! { let #ident = &crate::generated_support::whole_seconds(#ident); }
             } else {
                 quote! {
-                    let #ident = #ident.map(crate::runtime::whole_seconds);
+                    let #ident = #ident.map(crate::generated_support::whole_seconds);
                     let #ident = #ident.as_ref();
                 }
             });
@@ -292,7 +292,7 @@ fn checks(op: &Operation, sig: &Signature<'_>, args: &[Arg]) -> BuildResult<Vec<
         let (a, _) = sig.arg(first)?;
         let (b, _) = sig.arg(second)?;
         checks.push(
-            quote! { crate::runtime::check_ordered(OPERATION, (#first, #a), (#second, #b))?; },
+            quote! { crate::generated_support::check_ordered(OPERATION, (#first, #a), (#second, #b))?; },
         );
     }
     if !op.body_from_path.is_empty() {
@@ -314,8 +314,8 @@ fn body_from_path(op: &Operation, sig: &Signature<'_>) -> BuildResult<TokenStrea
         // typify names fields after the property, in snake case.
         let field = format_ident!("{}", heck::ToSnakeCase::to_snake_case(property.as_str()));
         fills.push(quote! {
-            if crate::runtime::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
-                crate::runtime::Mirror::fill(&mut filled.get_or_insert_with(|| ::std::boxed::Box::new(body.clone())).#field, #ident.clone());
+            if crate::generated_support::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
+                crate::generated_support::Mirror::fill(&mut filled.get_or_insert_with(|| ::std::boxed::Box::new(body.clone())).#field, #ident.clone());
             }
         });
     }

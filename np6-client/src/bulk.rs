@@ -147,7 +147,7 @@ impl Client {
     /// let windows = futures_util::stream::iter(0..30);
     /// let mut job = client.bulk(windows, BulkOptions::default().concurrency(4), |client, days_ago| async move {
     ///     let since = chrono::Utc::now() - chrono::Duration::days(days_ago);
-    ///     client.get_mail_redlist(Some(&since), None).await.map(|entries| entries.len())
+    ///     client.get_mail_redlist().start_date(since).send().await.map(|entries| entries.len())
     /// });
     /// while let Some(outcome) = job.next().await {
     ///     println!("{}: {:?}", outcome.index, outcome.result.map_err(|e| e.to_string()));
@@ -227,7 +227,7 @@ impl Client {
     /// let records = (0..10_000).map(|i| BounceRecord {
     ///     target_id: format!("T{i}"),
     ///     field_id: 788,
-    ///     bounce: BounceData { type_: BounceType::HardUser, field_id: None, detail: None, timestamp: None },
+    ///     bounce: BounceData::new(BounceType::HardUser),
     /// });
     /// let job = client.put_bounces(futures_util::stream::iter(records), BulkOptions::default());
     /// let summary = job.finish().await;

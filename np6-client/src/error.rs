@@ -1,4 +1,6 @@
-//! The one error type of the client.
+//! The one error type of the client: what went wrong ([`ErrorKind`]), what
+//! NP6 answered, and the constructors the rest of the crate uses (at the
+//! bottom).
 
 use std::fmt;
 use std::time::Duration;
@@ -12,12 +14,15 @@ use reqwest::StatusCode;
 pub enum ErrorKind {
     /// The client configuration is invalid ([`ClientBuilder::build`](crate::ClientBuilder::build)).
     Config,
-    /// An argument breaks a rule of the spec; no request was sent.
+    /// An argument breaks a rule of the spec, or the request could not be
+    /// built from the arguments; no request was sent.
     InvalidArgument,
     /// NP6 answered with a status that is not a success of the operation
     /// (a documented error such as 401, or an unexpected status).
     Status,
-    /// NP6 answered with success, but the body does not match the spec.
+    /// NP6 answered with success, but the body does not match the spec (or,
+    /// from [`Client::call_operation`](crate::Client::call_operation), the
+    /// decoded value cannot be given back as JSON).
     Decode,
     /// The answer was larger than [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes).
     ResponseTooLarge,
@@ -40,7 +45,7 @@ pub enum ErrorKind {
 /// # async fn run(client: np6_client::Client) {
 /// use np6_client::ErrorKind;
 ///
-/// match client.get_mail_redlist(None, None).await {
+/// match client.get_mail_redlist().send().await {
 ///     Ok(entries) => println!("{} entries", entries.len()),
 ///     Err(e) if e.status() == Some(401) => eprintln!("check the API key"),
 ///     Err(e) if e.kind() == ErrorKind::Timeout => eprintln!("NP6 is slow: {e}"),
@@ -66,67 +71,19 @@ struct Inner {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
+/// What an error keeps of NP6's answer.
+pub(crate) struct Answered {
+    pub(crate) status: StatusCode,
+    pub(crate) request_id: Option<String>,
+    /// The body exactly as received, when it was read whole.
+    pub(crate) body: Option<Bytes>,
+    /// The start of the body for `Display`, with any echo of the key
+    /// masked (`ApiKey::excerpt`).
+    pub(crate) excerpt: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, operation: Option<&'static str>, message: String) -> Self {
-        Self {
-            inner: Box::new(Inner {
-                kind,
-                operation,
-                message,
-                attempts: 0,
-                status: None,
-                request_id: None,
-                body: None,
-                excerpt: None,
-                retry_after: None,
-                source: None,
-            }),
-        }
-    }
-
-    pub(crate) fn invalid_argument(operation: &'static str, message: String) -> Self {
-        Self::new(ErrorKind::InvalidArgument, Some(operation), message)
-    }
-
-    pub(crate) fn unknown_operation(id: &str) -> Self {
-        Self::new(
-            ErrorKind::InvalidArgument,
-            None,
-            format!("the spec has no operation {id:?}"),
-        )
-    }
-
-    pub(crate) fn with_response(
-        mut self,
-        status: StatusCode,
-        request_id: Option<String>,
-        body: Bytes,
-        excerpt: Option<String>,
-    ) -> Self {
-        self.inner.status = Some(status);
-        self.inner.request_id = request_id;
-        self.inner.body = Some(body);
-        self.inner.excerpt = excerpt;
-        self
-    }
-
-    pub(crate) fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        self.inner.source = Some(Box::new(source));
-        self
-    }
-
-    pub(crate) fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
-        self.inner.retry_after = wait;
-        self
-    }
-
-    pub(crate) fn set_attempts(&mut self, attempts: u32) {
-        self.inner.attempts = attempts;
-    }
-
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
@@ -153,12 +110,20 @@ impl Error {
         self.inner.request_id.as_deref()
     }
 
-    /// The raw body of the last answer, exactly as received.
+    /// The body of NP6's last answer, exactly as received, when the client
+    /// read it whole: the body of an error status, or of a success that
+    /// does not decode.
+    ///
+    /// `None` when no answer came, when the answer was larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)
+    /// (it is not read past the limit), when the connection failed while it
+    /// was read, and for a success status the operation does not document
+    /// (its body is left unread).
     pub fn body(&self) -> Option<&[u8]> {
         self.inner.body.as_deref()
     }
 
-    /// The body of the last answer as text (invalid UTF-8 replaced).
+    /// [`body`](Self::body) as text (invalid UTF-8 replaced).
     pub fn body_text(&self) -> Option<String> {
         self.inner
             .body
@@ -192,7 +157,7 @@ impl Error {
     }
 }
 
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
@@ -250,4 +215,98 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
+}
+
+// constructors
+
+impl Error {
+    /// An error of `kind`, with no answer from NP6 and no source.
+    pub(crate) fn new(kind: ErrorKind, operation: Option<&'static str>, message: String) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                operation,
+                message,
+                attempts: 0,
+                status: None,
+                request_id: None,
+                body: None,
+                excerpt: None,
+                retry_after: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// Keeps what NP6 answered.
+    pub(crate) fn with_answer(mut self, answered: Answered) -> Self {
+        let inner = &mut self.inner;
+        inner.status = Some(answered.status);
+        inner.request_id = answered.request_id;
+        inner.body = answered.body;
+        inner.excerpt = answered.excerpt;
+        inner.retry_after = answered.retry_after;
+        self
+    }
+
+    /// The number of requests the call sent.
+    pub(crate) fn set_attempts(&mut self, attempts: u32) {
+        self.inner.attempts = attempts;
+    }
+}
+
+/// The configuration given to the builder is refused.
+pub(crate) fn config(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Config, None, message.into())
+}
+
+/// An argument is refused before any request.
+pub(crate) fn invalid_argument(operation: &'static str, message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidArgument, Some(operation), message.into())
+}
+
+/// `Client::call_operation` was given an id the spec does not have.
+pub(crate) fn unknown_operation(id: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidArgument,
+        None,
+        format!("the spec has no operation {id:?}"),
+    )
+}
+
+/// NP6 answered with a status that is not a success of the operation.
+pub(crate) fn status(operation: &'static str, message: String, answered: Answered) -> Error {
+    Error::new(ErrorKind::Status, Some(operation), message).with_answer(answered)
+}
+
+/// NP6 answered with success and a body that does not match the spec.
+pub(crate) fn decode(operation: &'static str, message: String, answered: Answered) -> Error {
+    Error::new(ErrorKind::Decode, Some(operation), message).with_answer(answered)
+}
+
+/// `Client::call_operation` cannot give the typed result back as JSON.
+pub(crate) fn result_not_json(operation: &'static str, source: serde_json::Error) -> Error {
+    let message = format!("the result cannot be given as JSON: {source}");
+    let mut error = Error::new(ErrorKind::Decode, Some(operation), message);
+    error.inner.source = Some(Box::new(source));
+    error
+}
+
+/// NP6's answer is larger than `limit` bytes.
+pub(crate) fn too_large(operation: &'static str, limit: usize, answered: Answered) -> Error {
+    let message = format!("the answer is larger than {limit} bytes");
+    Error::new(ErrorKind::ResponseTooLarge, Some(operation), message).with_answer(answered)
+}
+
+/// No connection, no complete answer in time, or a connection that failed
+/// (`kind` is `Connect`, `Timeout` or `Transport`), caused by `source`.
+pub(crate) fn connection(
+    kind: ErrorKind,
+    operation: &'static str,
+    message: String,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    let mut error = Error::new(kind, Some(operation), message);
+    error.inner.source = Some(Box::new(source));
+    error
 }

@@ -27,15 +27,23 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod builder;
 mod bulk;
-mod config;
+mod client;
 mod error;
+mod exchange;
+mod execute;
 mod files;
 pub mod fixture;
+mod generated_support;
+mod hook;
 #[cfg(feature = "mock")]
 pub mod mock;
+mod outcome;
 mod record;
-mod runtime;
+mod retry;
+mod secret;
+mod settings;
 pub mod spec;
 
 /// progenitor's output for `openapi/np6.yaml`: generated, never edited.
@@ -69,16 +77,20 @@ mod generated {
 /// assert_eq!(bounce.field_id, None); // filled in from the path when sent
 /// ```
 pub mod types {
-    #[allow(missing_docs)]
-    mod generated_enums {
-        include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
-    }
     mod constructors {
         use super::*;
         include!(concat!(env!("OUT_DIR"), "/constructors.rs"));
     }
     pub use crate::generated::types::*;
-    pub use generated_enums::*;
+    pub use crate::open_enums::*;
+}
+
+/// The spec's `x-extensible-enum` schemas as enums with an `Other` variant
+/// (`build/open_enum.rs`), used by `generated` in place of typify's closed
+/// enums: generated, never edited.
+#[allow(missing_docs)]
+mod open_enums {
+    include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
 }
 
 /// One request builder per operation, made by the [`Client`] method of
@@ -93,44 +105,9 @@ pub mod requests {
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
-pub use config::{ApiKey, ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL, RetryPolicy};
+pub use client::Client;
 pub use error::{Error, ErrorKind};
-
-/// A client of the NP6 API: one method per operation of the spec.
-///
-/// Cheap to clone (the connection pool and configuration are shared), and
-/// safe to use from many tasks at once. Build one with [`Client::builder`].
-///
-/// ```
-/// let client = np6_client::Client::builder()
-///     .api_key("my-np6-key")
-///     .build()
-///     .expect("a valid configuration");
-/// assert_eq!(client.base_url(), "https://api-cm.np6.com");
-/// ```
-#[derive(Clone)]
-pub struct Client {
-    inner: generated::Client,
-}
-
-impl Client {
-    /// A builder with the defaults documented on each of its setters.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// The base URL every request goes to, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        progenitor_client::ClientInfo::baseurl(&self.inner)
-    }
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .field("config", progenitor_client::ClientInfo::inner(&self.inner))
-            .finish()
-    }
-}
+pub use retry::RetryPolicy;
+pub use secret::ApiKey;

@@ -1,4 +1,5 @@
-//! Record mode: every exchange written as a redacted fixture.
+//! Record mode: every exchange written as a redacted fixture, the answer
+//! as received (see `ClientBuilder::record_to`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,17 +9,17 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::config::ApiKey;
 use crate::fixture::{
-    Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, REDACTED, Source,
+    Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, Source,
     is_credential_name,
 };
-use crate::runtime::redact;
-use crate::spec::Operation;
+use crate::secret::{ApiKey, REDACTED};
 
 /// Writes fixtures into one folder.
 pub(crate) struct Recorder {
     dir: PathBuf,
+    /// The name of the header that carries the key (the spec's).
+    key_header: &'static str,
     count: AtomicU64,
 }
 
@@ -49,9 +50,11 @@ impl SentRequest {
 }
 
 impl Recorder {
-    pub(crate) fn new(dir: PathBuf) -> Self {
+    /// Writes into `dir`; the key travels in the header `key_header`.
+    pub(crate) fn new(dir: PathBuf, key_header: &'static str) -> Self {
         Self {
             dir,
+            key_header,
             count: AtomicU64::new(0),
         }
     }
@@ -60,23 +63,25 @@ impl Recorder {
         &self.dir
     }
 
+    /// Writes one exchange of the operation `operation` (its
+    /// `operationId`), the answer as received.
     pub(crate) async fn record(
         &self,
-        op: Option<&'static Operation>,
+        operation: Option<&'static str>,
         sent: SentRequest,
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
         key: &ApiKey,
     ) {
-        let fixture = fixture(op, sent, status, headers, body, key);
+        let fixture = fixture(operation, sent, status, headers, body, key, self.key_header);
         let n = self.count.fetch_add(1, Ordering::Relaxed);
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let name = format!(
             "{}-{}-{millis}-{n}.json",
-            op.map_or("unknown", |op| op.id),
+            operation.unwrap_or("unknown"),
             status.as_u16()
         );
         let path = self.dir.join(name);
@@ -95,19 +100,20 @@ impl Recorder {
 }
 
 fn fixture(
-    op: Option<&'static Operation>,
+    operation: Option<&'static str>,
     sent: SentRequest,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
     key: &ApiKey,
+    key_header: &str,
 ) -> Fixture {
     let mut query: BTreeMap<String, QueryValue> = BTreeMap::new();
     for (name, value) in sent.url.query_pairs() {
         let value = if is_credential_name(&name) {
             REDACTED.to_owned()
         } else {
-            redact(&value, key)
+            key.redact(&value)
         };
         match query.remove(name.as_ref()) {
             None => query.insert(name.into_owned(), QueryValue::One(value)),
@@ -120,15 +126,14 @@ fn fixture(
             }
         };
     }
-    let mut request_headers =
-        BTreeMap::from([(crate::spec::API_KEY_HEADER.to_owned(), REDACTED.to_owned())]);
+    let mut request_headers = BTreeMap::from([(key_header.to_owned(), REDACTED.to_owned())]);
     if let Some(content_type) = sent.content_type {
         request_headers.insert("content-type".to_owned(), content_type);
     }
     let mut response_headers = BTreeMap::new();
     for name in KEPT_RESPONSE_HEADERS {
         if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
-            response_headers.insert((*name).to_owned(), redact(value, key));
+            response_headers.insert((*name).to_owned(), key.redact(value));
         }
     }
     let (response_body, body_text) = split_body(body, key);
@@ -138,7 +143,7 @@ fn fixture(
             env!("CARGO_PKG_VERSION")
         ),
         source: Source::Recorded,
-        operation: op.map(|op| op.id.to_owned()),
+        operation: operation.map(str::to_owned),
         request: FixtureRequest {
             method: sent.method,
             path: sent.url.path().to_owned(),
@@ -160,9 +165,17 @@ fn split_body(body: &[u8], key: &ApiKey) -> (Option<Value>, Option<String>) {
     if body.is_empty() {
         return (None, None);
     }
-    let text = redact(&String::from_utf8_lossy(body), key);
+    let text = key.redact(&String::from_utf8_lossy(body));
     match serde_json::from_str(&text) {
         Ok(value) => (Some(value), None),
         Err(_) => (None, Some(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures_mask_with_the_same_word_as_the_client() {
+        assert_eq!(crate::secret::REDACTED, crate::fixture::REDACTED);
     }
 }

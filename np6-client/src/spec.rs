@@ -2,8 +2,6 @@
 //! operation. Generated from `openapi/np6.yaml` with the client; used by the
 //! runtime, the maintainers' `xtask` and mock servers.
 
-use crate::types;
-
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 
 /// The OpenAPI description the client was generated from.
@@ -49,12 +47,6 @@ impl Operation {
 /// The operation with this `operationId`.
 pub fn operation(id: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|op| op.id == id)
-}
-
-/// The operation whose client method has this name (progenitor's
-/// `OperationInfo::operation_id`).
-pub(crate) fn by_method_name(name: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.method_name == name)
 }
 
 /// Why a request matches no operation of the spec.

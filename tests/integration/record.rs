@@ -93,3 +93,34 @@ async fn recorded_exchanges_are_valid_redacted_fixtures() {
         Some("bad key REDACTED")
     );
 }
+
+#[tokio::test]
+async fn a_204_is_recorded_as_received_with_no_body() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/targets/redlist/mail");
+            then.status(204).header("x-request-id", "rec-204");
+        })
+        .await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let client = builder(&server.base_url())
+        .record_to(dir.path())
+        .build()
+        .expect("valid");
+    let entries = client.get_mail_redlist(None, None).await.expect("204");
+    assert!(entries.is_empty(), "the client still reads 204 as []");
+
+    let files = xtask::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).expect("readable");
+    let fixture = Fixture::from_json(&text).expect("a fixture");
+    assert_eq!(fixture.response.status, 204);
+    assert_eq!(fixture.response.body, None, "{text}");
+    assert_eq!(fixture.response.body_text, None, "{text}");
+    assert_eq!(fixture.response.header("x-request-id"), Some("rec-204"));
+    let model = xtask::model::Model::load(&xtask::default_spec()).expect("spec");
+    let (op, issues) = xtask::validate::check(&model, &fixture);
+    assert!(issues.is_empty(), "{}: {issues:?}", files[0].display());
+    assert_eq!(op.map(|o| o.id.as_str()), Some("getMailRedlist"));
+}

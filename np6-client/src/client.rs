@@ -1,0 +1,39 @@
+//! The client type, [`Client`]. Its methods, one per operation, are
+//! generated (`build/operations.rs`); how it is built is in `builder.rs`,
+//! how a call runs in `execute.rs` and `hook.rs`.
+
+/// A client of the NP6 API: one method per operation of the spec.
+///
+/// Cheap to clone (the connection pool and configuration are shared), and
+/// safe to use from many tasks at once. Build one with [`Client::builder`].
+///
+/// ```
+/// let client = np6_client::Client::builder()
+///     .api_key("my-np6-key")
+///     .build()
+///     .expect("a valid configuration");
+/// assert_eq!(client.base_url(), "https://api-cm.np6.com");
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: crate::generated::Client,
+}
+
+impl Client {
+    /// The base URL every request goes to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        progenitor_client::ClientInfo::baseurl(&self.inner)
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url())
+            .field(
+                "settings",
+                progenitor_client::ClientInfo::inner(&self.inner),
+            )
+            .finish()
+    }
+}

@@ -1,0 +1,94 @@
+//! The hand-off between `Client::execute` and progenitor's `exec` hook for
+//! one attempt, through a task-local, behind three functions: [`run`] an
+//! attempt with its [`Attempt`], read the [`attempt`] in `exec`, and
+//! [`note`] what `exec` saw of the answer.
+//!
+//! Why a task-local: progenitor calls `exec` with the request and the
+//! method's name only. The operation, the attempt's time limit and whether
+//! the call is traced have to reach `exec`; the status, `x-request-id`,
+//! `Retry-After` and an error's body have to come back to `execute`, which
+//! builds the typed error (progenitor's own error keeps none of them for a
+//! body that does not decode). A task-local is the one channel the
+//! generated method leaves between the two.
+//!
+//! Why it is shaped this way (measured, see BENCHMARKS.md): the value is
+//! moved in and out of the task-local on every poll, so it is small (a
+//! reference, a time limit, a flag, an optional box); what was seen is
+//! boxed and created only when something was noted, so a success with
+//! nothing left to decode (a `204`) notes nothing at all; and the attempt
+//! is pinned by the caller and lent to the scope, because moving its large
+//! state machine into the scope would copy it.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
+
+use crate::spec::Operation;
+
+/// What `execute` tells `exec` about one attempt.
+#[derive(Clone, Copy)]
+pub(crate) struct Attempt {
+    pub(crate) op: &'static Operation,
+    /// The attempt's time limit: the attempt timeout, or less when the
+    /// call's deadline is near.
+    pub(crate) timeout: Duration,
+    /// Whether a `tracing` subscriber wants the call's span.
+    pub(crate) traced: bool,
+}
+
+/// What `exec` saw of an answer.
+#[derive(Default)]
+pub(crate) struct Seen {
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) request_id: Option<HeaderValue>,
+    pub(crate) retry_after: Option<Duration>,
+    /// The body exactly as received, when `exec` read it whole.
+    pub(crate) body: Option<Bytes>,
+    /// The answer was larger than the client allows.
+    pub(crate) too_large: bool,
+}
+
+struct Exchange {
+    attempt: Attempt,
+    seen: Option<Box<Seen>>,
+}
+
+tokio::task_local! {
+    /// The exchange of the attempt being run in this task.
+    static EXCHANGE: RefCell<Exchange>;
+}
+
+/// Runs one attempt with `attempt` visible to `exec`; returns its outcome
+/// and what `exec` noted, if anything.
+pub(crate) async fn run<F: Future>(
+    future: Pin<&mut F>,
+    attempt: Attempt,
+) -> (F::Output, Option<Box<Seen>>) {
+    let exchange = RefCell::new(Exchange {
+        attempt,
+        seen: None,
+    });
+    let mut scoped = std::pin::pin!(EXCHANGE.scope(exchange, future));
+    let output = scoped.as_mut().await;
+    let seen = scoped
+        .take_value()
+        .and_then(|exchange| exchange.into_inner().seen);
+    (output, seen)
+}
+
+/// The attempt being run in this task; `None` outside [`run`].
+pub(crate) fn attempt() -> Option<Attempt> {
+    EXCHANGE.try_with(|e| e.borrow().attempt).ok()
+}
+
+/// Notes what the attempt saw, for `execute` (nothing outside [`run`]).
+pub(crate) fn note(update: impl FnOnce(&mut Seen)) {
+    let _ = EXCHANGE.try_with(|exchange| {
+        update(exchange.borrow_mut().seen.get_or_insert_with(Box::default));
+    });
+}

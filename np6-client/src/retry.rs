@@ -1,0 +1,211 @@
+//! When a failed call is tried again, and how long it waits first:
+//! [`RetryPolicy`], exponential backoff with full jitter, and the server's
+//! `Retry-After`. The loop that applies them is `Client::execute`
+//! (`execute.rs`).
+//!
+//! # Defaults
+//!
+//! A call makes at most 4 attempts. It is retried after a connection error,
+//! a timeout, a failed transfer, or the statuses 408, 429, 500, 502, 503
+//! and 504, when its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS,
+//! TRACE); POST and PATCH are not retried unless
+//! [`RetryPolicy::retry_non_idempotent`] is set. The wait before attempt
+//! `n + 1` is drawn uniformly from zero to `min(8 s, 250 ms * 2^(n-1))`;
+//! a `Retry-After` answer (seconds or HTTP-date) replaces it, cut to 60 s.
+//! No wait starts that would end past the call's deadline
+//! ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline), default
+//! 120 s).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderValue;
+
+/// When and how calls are retried. Each setter states its default.
+///
+/// A call is retried on connection errors, timeouts and the statuses 408,
+/// 429, 500, 502, 503 and 504, when its method is idempotent (GET, HEAD,
+/// PUT, DELETE, OPTIONS, TRACE) or
+/// [`retry_non_idempotent`](Self::retry_non_idempotent) is set. Waits grow
+/// exponentially with full jitter, capped; a `Retry-After` answer (seconds
+/// or HTTP-date) is honoured up to
+/// [`max_retry_after`](Self::max_retry_after). No wait outlives the call's
+/// deadline.
+///
+/// ```
+/// use std::time::Duration;
+/// use np6_client::RetryPolicy;
+///
+/// let policy = RetryPolicy::default()
+///     .max_attempts(6)
+///     .initial_backoff(Duration::from_millis(100))
+///     .max_backoff(Duration::from_secs(5));
+/// assert_eq!(policy.attempts(), 6);
+/// assert_eq!(RetryPolicy::disabled().attempts(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+    retry_non_idempotent: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            retry_non_idempotent: false,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt per call, never retried.
+    pub fn disabled() -> Self {
+        Self::default().max_attempts(1)
+    }
+
+    /// The most attempts per call, the first included. Default 4. `0`, like
+    /// `1`, disables retries.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// The attempts a call may make: at least one.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts.max(1)
+    }
+
+    /// The upper bound of the first wait; each later one doubles it.
+    /// Default 250 ms.
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// The cap on a backoff wait. Default 8 s.
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// The longest `Retry-After` wait honoured; a longer one is cut to this.
+    /// Default 60 s.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Retry non-idempotent operations (POST, PATCH) too. Default `false`:
+    /// a retried POST may do its work twice.
+    pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
+        self.retry_non_idempotent = yes;
+        self
+    }
+
+    /// Whether a call whose method is (not) idempotent may be retried.
+    pub(crate) fn may_retry(&self, idempotent: bool) -> bool {
+        idempotent || self.retry_non_idempotent
+    }
+
+    /// The wait after failed attempt number `attempt` (from 1): the
+    /// server's `Retry-After` up to the maximum, or a backoff with full
+    /// jitter.
+    pub(crate) fn wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_retry_after);
+        }
+        let exponent = attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 10.2.3); a date
+/// in the past is no wait.
+pub(crate) fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = DateTime::parse_from_rfc2822(text).ok()?;
+    let wait = when.with_timezone(&Utc) - Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_full_jitter_under_an_exponential_cap() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(350));
+        for _ in 0..200 {
+            assert!(policy.wait(1, None) <= Duration::from_millis(100));
+            assert!(policy.wait(2, None) <= Duration::from_millis(200));
+            assert!(policy.wait(3, None) <= Duration::from_millis(350));
+            assert!(policy.wait(60, None) <= Duration::from_millis(350));
+        }
+        let waits: Vec<Duration> = (0..50).map(|_| policy.wait(3, None)).collect();
+        assert!(
+            waits.iter().any(|w| *w != waits[0]),
+            "jitter varies the waits"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_maximum() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+        assert_eq!(
+            policy.wait(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy.wait(1, Some(Duration::from_secs(90))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn only_idempotent_methods_are_retried_by_default() {
+        let policy = RetryPolicy::default();
+        assert!(policy.may_retry(true) && !policy.may_retry(false));
+        assert!(policy.retry_non_idempotent(true).may_retry(false));
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let header = |s: &str| HeaderValue::from_str(s).expect("valid header");
+        assert_eq!(
+            parse_retry_after(&header("3")),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(parse_retry_after(&header(" 0 ")), Some(Duration::ZERO));
+        let soon = (Utc::now() + chrono::Duration::seconds(30))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let wait = parse_retry_after(&header(&soon)).expect("an HTTP-date");
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(
+            parse_retry_after(&header("Sun, 06 Nov 1994 08:49:37 GMT")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after(&header("soon")), None);
+        assert_eq!(parse_retry_after(&header("-5")), None);
+    }
+}
