@@ -243,9 +243,13 @@ mod tests {
     fn the_validation_benchmark_runs_on_a_tiny_corpus() {
         let exe = std::path::Path::new("not-run: openapi_core is off");
         let rows = validation::validation(exe, tiny()).expect("validation runs");
-        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows.len(), 2, "{rows:?}");
         assert!(rows[0].name.contains("20 JSON fixtures"), "{rows:?}");
-        assert!(rows[0].ratio.is_finite() && rows[0].ratio > 0.0, "{rows:?}");
+        assert!(rows[1].name.contains("20 YAML fixtures"), "{rows:?}");
+        assert!(
+            rows.iter().all(|r| r.ratio.is_finite() && r.ratio > 0.0),
+            "{rows:?}"
+        );
     }
 
     #[test]
