@@ -62,7 +62,9 @@ async fn recorded_exchanges_are_valid_redacted_fixtures() {
         assert!(issues.is_empty(), "{}: {issues:?}", file.display());
         assert_eq!(fixture.operation.as_deref(), op.map(|o| o.id.as_str()));
         assert!(
-            np6_checks::replay::replay(&model, &fixture).await.is_empty(),
+            np6_checks::replay::replay(&model, &fixture)
+                .await
+                .is_empty(),
             "replays"
         );
     }

@@ -17,6 +17,7 @@ pub mod model;
 pub mod parallel;
 pub mod replay;
 pub mod report;
+pub mod schema;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use np6_client::fixture::{Fixture, REDACTED, is_credential_name};
 use serde_json::{Map, Value};
 
-use crate::model::{Location, Model, Operation, ResponseBody, typed_value};
+use crate::model::{CheckedBody, CheckedOperation, CheckedParam, Location, Model};
 use crate::report::{FixtureResult, Issue, Report};
 
 /// Reads a fixture file; a file that is not a fixture is one issue.
@@ -31,7 +31,10 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Fixture, String> {
 }
 
 /// Checks one fixture against the spec; returns its operation and issues.
-pub fn check<'m>(model: &'m Model, fixture: &Fixture) -> (Option<&'m Operation>, Vec<Issue>) {
+pub fn check<'m>(
+    model: &'m Model,
+    fixture: &Fixture,
+) -> (Option<&'m CheckedOperation>, Vec<Issue>) {
     let mut issues = Vec::new();
     let request = &fixture.request;
     let (op, path_params) = match model.match_request(&request.method, &request.path) {
@@ -105,6 +108,11 @@ pub fn check<'m>(model: &'m Model, fixture: &Fixture) -> (Option<&'m Operation>,
             Location::Path => true,
             Location::Query => request.query.contains_key(&param.name),
             Location::Header => request.header(&param.name).is_some(),
+            Location::Cookie => request.header("cookie").is_some_and(|cookies| {
+                cookies
+                    .split(';')
+                    .any(|c| c.trim().split('=').next() == Some(param.name.as_str()))
+            }),
         };
         if !present {
             issues.push(Issue::new(
@@ -175,7 +183,7 @@ pub fn check<'m>(model: &'m Model, fixture: &Fixture) -> (Option<&'m Operation>,
                 ),
             ));
         }
-        Some(ResponseBody::Empty) => {
+        Some(CheckedBody::Empty) => {
             if response.body.is_some()
                 || response.body_text.as_deref().is_some_and(|t| !t.is_empty())
             {
@@ -185,7 +193,7 @@ pub fn check<'m>(model: &'m Model, fixture: &Fixture) -> (Option<&'m Operation>,
                 ));
             }
         }
-        Some(ResponseBody::Json(validator)) => match (&response.body, &response.body_text) {
+        Some(CheckedBody::Json(validator)) => match (&response.body, &response.body_text) {
             (Some(body), None) => report_schema(validator, body, "response.body", &mut issues),
             (_, Some(_)) => issues.push(Issue::new(
                 "response.body_text",
@@ -196,7 +204,7 @@ pub fn check<'m>(model: &'m Model, fixture: &Fixture) -> (Option<&'m Operation>,
                 "the spec documents a JSON body here; it is missing",
             )),
         },
-        Some(ResponseBody::Opaque) => {}
+        Some(CheckedBody::Opaque) => {}
     }
     if response.body.is_some() && response.body_text.is_some() {
         issues.push(Issue::new("response", "give body or body_text, not both"));
@@ -204,8 +212,8 @@ pub fn check<'m>(model: &'m Model, fixture: &Fixture) -> (Option<&'m Operation>,
     (Some(op), issues)
 }
 
-fn check_param(param: &crate::model::Param, text: &str, at: &str, issues: &mut Vec<Issue>) {
-    match typed_value(&param.json_type, text) {
+fn check_param(param: &CheckedParam, text: &str, at: &str, issues: &mut Vec<Issue>) {
+    match param.typed_value(text) {
         Ok(value) => report_schema(&param.validator, &value, at, issues),
         Err(message) => issues.push(Issue::new(
             at,
@@ -229,7 +237,7 @@ fn report_schema(
 /// The typed arguments of a fixture's call: path and query parameters by
 /// spec name, converted to their schema's JSON type, and the body.
 pub fn call_args(
-    op: &Operation,
+    op: &CheckedOperation,
     fixture: &Fixture,
     path_params: &[(String, String)],
 ) -> Map<String, Value> {
@@ -238,19 +246,19 @@ pub fn call_args(
         if let Some(param) = op.params.iter().find(|p| p.name == *name) {
             args.insert(
                 name.clone(),
-                typed_value(&param.json_type, text).unwrap_or(Value::String(text.clone())),
+                param
+                    .typed_value(text)
+                    .unwrap_or(Value::String(text.clone())),
             );
         }
     }
     for (name, value) in &fixture.request.query {
-        let json_type = op
-            .params
-            .iter()
-            .find(|p| p.name == *name)
-            .map_or("string", |p| p.json_type.as_str());
+        let param = op.params.iter().find(|p| p.name == *name);
         let values = value.values();
         let typed = match values.as_slice() {
-            [one] => typed_value(json_type, one).unwrap_or(Value::String((*one).to_owned())),
+            [one] => param
+                .and_then(|p| p.typed_value(one).ok())
+                .unwrap_or(Value::String((*one).to_owned())),
             many => Value::Array(
                 many.iter()
                     .map(|v| Value::String((*v).to_owned()))

@@ -190,27 +190,19 @@ fn tracked_rust_files() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every `operationId` of the spec and its client method name.
+/// Every `operationId` of the spec and its client method name, from the
+/// one model of the spec.
 fn operation_names() -> BTreeSet<String> {
     let spec = project_root().join("openapi/np6.yaml");
     let text = std::fs::read_to_string(&spec)
         .unwrap_or_else(|e| panic!("{}: cannot read: {e}", spec.display()));
-    let value: serde_json::Value = serde_saphyr::from_str(&text)
-        .unwrap_or_else(|e| panic!("{}: not YAML: {e}", spec.display()));
-    let mut names = BTreeSet::new();
-    for item in value["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
-            if let Some(id) = operation["operationId"].as_str() {
-                names.insert(id.to_owned());
-                names.insert(id.to_snake_case());
-            }
-        }
-    }
-    names
+    let model = np6_spec::Spec::from_yaml(&text)
+        .unwrap_or_else(|issues| panic!("{}: not a valid spec: {issues:?}", spec.display()));
+    model
+        .operations
+        .iter()
+        .flat_map(|op| [op.id.clone(), op.id.to_snake_case()])
+        .collect()
 }
 
 /// Whether `word` appears in `line` as a whole identifier.
