@@ -6,11 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use np6_checks::loopback::{Reply, Server, Threads};
 use np6_client::types::BounceType;
 use np6_client::{BounceRecord, BulkOptions, ErrorKind};
-use np6_tests::faults::read_request;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 
 /// Answers each request after `delay`: 404 when the path has `missing`,
 /// else 204. Counts requests and the most in flight at once.
@@ -18,43 +16,34 @@ struct SlowServer {
     base_url: String,
     requests: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
+    _server: Server,
 }
 
 impl SlowServer {
-    async fn start(delay: Duration) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+    fn start(delay: Duration) -> Self {
         let requests = Arc::new(AtomicUsize::new(0));
         let max_in_flight = Arc::new(AtomicUsize::new(0));
-        let in_flight = Arc::new(AtomicUsize::new(0));
+        let in_flight = AtomicUsize::new(0);
         let (r, m) = (requests.clone(), max_in_flight.clone());
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let (r, m, in_flight) = (r.clone(), m.clone(), in_flight.clone());
-                tokio::spawn(async move {
-                    while let Some(head) = read_request(&mut stream).await {
-                        r.fetch_add(1, Ordering::SeqCst);
-                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                        m.fetch_max(now, Ordering::SeqCst);
-                        tokio::time::sleep(delay).await;
-                        in_flight.fetch_sub(1, Ordering::SeqCst);
-                        let status = if head.contains("missing") {
-                            "404 Not Found"
-                        } else {
-                            "204 No Content"
-                        };
-                        let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
-                        if stream.write_all(answer.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
+        // A thread per connection: the handler sleeps.
+        let server = Server::start(Threads::PerConnection, move |request| {
+            r.fetch_add(1, Ordering::SeqCst);
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            m.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(delay);
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            Reply::status(if request.target.contains("missing") {
+                404
+            } else {
+                204
+            })
+        })
+        .expect("loopback server");
         Self {
-            base_url,
+            base_url: server.base_url(),
             requests,
             max_in_flight,
+            _server: server,
         }
     }
 }
@@ -74,7 +63,7 @@ fn record(i: u64) -> BounceRecord {
 
 #[tokio::test]
 async fn outcomes_are_per_record_with_bounded_concurrency() {
-    let server = SlowServer::start(Duration::from_millis(20)).await;
+    let server = SlowServer::start(Duration::from_millis(20));
     let client = np6_tests::client(&server.base_url);
     let pulled = Arc::new(AtomicUsize::new(0));
     let counter = pulled.clone();
@@ -119,7 +108,7 @@ async fn outcomes_are_per_record_with_bounded_concurrency() {
 
 #[tokio::test]
 async fn the_rate_limit_paces_the_calls() {
-    let server = SlowServer::start(Duration::ZERO).await;
+    let server = SlowServer::start(Duration::ZERO);
     let client = np6_tests::client(&server.base_url);
     let started = Instant::now();
     let records = futures_util::stream::iter((0..21).map(|i| record(i * 10)));
@@ -136,7 +125,7 @@ async fn the_rate_limit_paces_the_calls() {
 
 #[tokio::test]
 async fn dropping_the_stream_stops_new_requests() {
-    let server = SlowServer::start(Duration::from_millis(30)).await;
+    let server = SlowServer::start(Duration::from_millis(30));
     let client = np6_tests::client(&server.base_url);
     let records = futures_util::stream::iter((0..1_000_000).map(|i| record(i * 10)));
     let mut job = client.put_bounces(records, BulkOptions::default().concurrency(4));

@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// Code under test, as a consumer would write it: counts complaints.
 async fn complaints(client: &Client) -> Result<usize, np6_client::Error> {
-    let entries = client.get_mail_redlist(None, None).await?;
+    let entries = client.get_mail_redlist().send().await?;
     Ok(entries
         .iter()
         .filter(|e| e.origin == RedlistOrigin::Complaint)
@@ -16,12 +16,7 @@ async fn complaints(client: &Client) -> Result<usize, np6_client::Error> {
 }
 
 fn entry(id: &str, origin: RedlistOrigin) -> RedlistEntry {
-    RedlistEntry {
-        id: id.into(),
-        origin,
-        timestamp: None,
-        detail: Default::default(),
-    }
+    RedlistEntry::new(id, origin)
 }
 
 fn client_for(server: &MockServer) -> Client {
@@ -60,6 +55,7 @@ async fn typed_mocks_answer_documented_errors() {
     let bounce = np6_tests::bounce(BounceType::HardUser);
     let error = client_for(&server)
         .put_target_bounce("T1", 7, &bounce)
+        .send()
         .await
         .expect_err("404");
     assert_eq!(error.status(), Some(404));
@@ -73,22 +69,16 @@ async fn typed_mocks_answer_documented_errors() {
 #[tokio::test]
 async fn typed_mocks_match_the_body() {
     let server = MockServer::start_async().await;
-    let bounce = BounceData {
-        type_: BounceType::HardDomain,
-        field_id: Some(3),
-        detail: None,
-        timestamp: None,
-    };
+    let bounce = BounceData::new(BounceType::HardDomain).with_field_id(3);
     let mock = server.put_target_bounce(|when, then| {
         when.body(&bounce);
         then.no_content();
     });
-    let sent = BounceData {
-        field_id: None,
-        ..bounce.clone()
-    };
+    let mut sent = bounce.clone();
+    sent.field_id = None;
     client_for(&server)
         .put_target_bounce("T9", 3, &sent)
+        .send()
         .await
         .expect("the body is completed and matches");
     mock.assert_async().await;
@@ -99,21 +89,24 @@ async fn the_sandbox_answers_from_the_bundled_fixtures() {
     let sandbox = Sandbox::start().await.expect("starts");
     let client = sandbox.client();
     // The documented example, answered for any window.
-    let mail = client.get_mail_redlist(None, None).await.expect("200");
+    let mail = client.get_mail_redlist().send().await.expect("200");
     assert_eq!(
         mail.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
         ["0003YB53", "0003YB57"]
     );
     // An exact recorded request gets its recorded answer, errors included.
-    let start = "2024-01-01T00:00:00Z".parse().expect("date");
+    let start: chrono::DateTime<chrono::Utc> = "2024-01-01T00:00:00Z".parse().expect("date");
     let error = client
-        .get_sms_redlist(Some(&start), None)
+        .get_sms_redlist()
+        .start_date(start)
+        .send()
         .await
         .expect_err("a recorded error");
     assert!(error.status().is_some_and(|s| s >= 400), "{error}");
     let bounce = np6_tests::bounce(BounceType::HardUser);
     client
         .put_target_bounce("any target", 1, &bounce)
+        .send()
         .await
         .expect("204");
     assert!(sandbox.fixtures().count() >= 27);
@@ -143,7 +136,8 @@ async fn the_sandbox_requires_the_key_and_serves_your_fixtures() {
         .build()
         .expect("valid");
     let error = unknown
-        .get_sms_redlist(None, None)
+        .get_sms_redlist()
+        .send()
         .await
         .expect_err("no SMS fixture");
     assert_eq!(error.status(), Some(404));

@@ -25,9 +25,9 @@ fn bounce() -> BounceData {
 
 async fn call(client: &Client, operation: &str) -> Result<(), np6_client::Error> {
     match operation {
-        "getMailRedlist" => client.get_mail_redlist(None, None).await.map(drop),
-        "getSmsRedlist" => client.get_sms_redlist(None, None).await.map(drop),
-        "putTargetBounce" => client.put_target_bounce("T1", 7, &bounce()).await,
+        "getMailRedlist" => client.get_mail_redlist().send().await.map(drop),
+        "getSmsRedlist" => client.get_sms_redlist().send().await.map(drop),
+        "putTargetBounce" => client.put_target_bounce("T1", 7, &bounce()).send().await,
         other => panic!("no call for {other}"),
     }
 }
@@ -90,7 +90,8 @@ async fn a_body_that_does_not_match_the_spec_is_a_decode_error_with_the_path() {
         })
         .await;
     let error = client(&server.base_url())
-        .get_mail_redlist(None, None)
+        .get_mail_redlist()
+        .send()
         .await
         .expect_err("wrong shape");
     assert_eq!(error.kind(), ErrorKind::Decode);
@@ -117,6 +118,7 @@ async fn invalid_arguments_fail_before_any_request() {
 
     let error = client
         .put_target_bounce("", 7, &bounce())
+        .send()
         .await
         .expect_err("empty id");
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);
@@ -130,6 +132,7 @@ async fn invalid_arguments_fail_before_any_request() {
     body.field_id = Some(8);
     let error = client
         .put_target_bounce("T1", 7, &body)
+        .send()
         .await
         .expect_err("fieldId disagrees");
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);
@@ -140,10 +143,13 @@ async fn invalid_arguments_fail_before_any_request() {
         "{error}"
     );
 
-    let start = "2020-01-02T00:00:00Z".parse().expect("date");
-    let end = "2020-01-01T00:00:00Z".parse().expect("date");
+    let start: chrono::DateTime<chrono::Utc> = "2020-01-02T00:00:00Z".parse().expect("date");
+    let end: chrono::DateTime<chrono::Utc> = "2020-01-01T00:00:00Z".parse().expect("date");
     let error = client
-        .get_mail_redlist(Some(&start), Some(&end))
+        .get_mail_redlist()
+        .start_date(start)
+        .end_date(end)
+        .send()
         .await
         .expect_err("start after end");
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);

@@ -28,11 +28,11 @@ const OPS: [Op; 3] = [Op::Mail, Op::Sms, Op::Bounce];
 impl Op {
     async fn call(self, client: &Client) -> Result<(), np6_client::Error> {
         match self {
-            Op::Mail => client.get_mail_redlist(None, None).await.map(drop),
-            Op::Sms => client.get_sms_redlist(None, None).await.map(drop),
+            Op::Mail => client.get_mail_redlist().send().await.map(drop),
+            Op::Sms => client.get_sms_redlist().send().await.map(drop),
             Op::Bounce => {
                 let body = np6_tests::bounce(BounceType::HardUser);
-                client.put_target_bounce("T1", 7, &body).await
+                client.put_target_bounce("T1", 7, &body).send().await
             }
         }
     }
@@ -421,7 +421,8 @@ async fn bodies_are_traced_at_trace_level_only_and_truncated() {
     let client = np6_tests::client(&server.base_url);
     assert_eq!(
         client
-            .get_mail_redlist(None, None)
+            .get_mail_redlist()
+            .send()
             .await
             .expect("decodes")
             .len(),
@@ -457,7 +458,8 @@ async fn answers_larger_than_the_cap_are_refused_with_or_without_a_length() {
             .build()
             .expect("valid");
         let error = client
-            .get_mail_redlist(None, None)
+            .get_mail_redlist()
+            .send()
             .await
             .expect_err("too large");
         assert_eq!(
@@ -473,11 +475,7 @@ async fn answers_larger_than_the_cap_are_refused_with_or_without_a_length() {
             .build()
             .expect("valid");
         assert_eq!(
-            client
-                .get_mail_redlist(None, None)
-                .await
-                .expect("fits")
-                .len(),
+            client.get_mail_redlist().send().await.expect("fits").len(),
             100,
             "{fault:?}"
         );

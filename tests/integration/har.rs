@@ -51,9 +51,9 @@ fn har_entries_become_redacted_valid_fixtures() {
     let har_path = dir.path().join("session.har");
     std::fs::write(&har_path, har.to_string()).expect("written");
     let out = dir.path().join("fixtures");
-    let model = xtask::model::Model::load(&xtask::default_spec()).expect("spec");
+    let model = np6_checks::model::Model::load(&np6_checks::default_spec()).expect("spec");
 
-    let imported = xtask::har::import(&model, &har_path, &out).expect("imported");
+    let imported = np6_checks::har::import(&model, &har_path, &out).expect("imported");
     let names: Vec<String> = imported
         .written
         .iter()
@@ -80,7 +80,7 @@ fn har_entries_become_redacted_valid_fixtures() {
 
     // What was sent is kept (redacted): the stray credential parameter is
     // not in the spec, and validate says so; the rest is valid.
-    let report = xtask::validate::run(&model, &imported.written);
+    let report = np6_checks::validate::run(&model, &imported.written);
     let issues: Vec<String> = report
         .fixtures
         .iter()
@@ -100,10 +100,10 @@ fn har_entries_become_redacted_valid_fixtures() {
             !text.contains(CANARY_KEY) && !text.contains("Bearer") && !text.contains("abc"),
             "{text}"
         );
-        let fixture = xtask::validate::load(path).expect("a fixture");
+        let fixture = np6_checks::validate::load(path).expect("a fixture");
         assert_eq!(fixture.request.header("x-key"), Some(REDACTED), "{text}");
     }
-    let mail = xtask::validate::load(&imported.written[0]).expect("fixture");
+    let mail = np6_checks::validate::load(&imported.written[0]).expect("fixture");
     assert_eq!(
         mail.request.query["startDate"].values(),
         ["2026-11-20T00:00:00Z"]
@@ -112,11 +112,11 @@ fn har_entries_become_redacted_valid_fixtures() {
     assert_eq!(mail.request.header("authorization"), Some(REDACTED));
     assert_eq!(mail.response.header("x-request-id"), Some("har-1"));
     assert!(mail.response.header("set-cookie").is_none());
-    let sms = xtask::validate::load(&imported.written[2]).expect("fixture");
+    let sms = np6_checks::validate::load(&imported.written[2]).expect("fixture");
     assert_eq!(sms.response.body_text.as_deref(), Some("<html>down</html>"));
 
     // A second import does not overwrite the first.
-    let again = xtask::har::import(&model, &har_path, &out).expect("imported");
+    let again = np6_checks::har::import(&model, &har_path, &out).expect("imported");
     assert!(
         again.written[0].ends_with("getMailRedlist-200-2.yaml"),
         "{:?}",

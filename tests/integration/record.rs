@@ -34,19 +34,22 @@ async fn recorded_exchanges_are_valid_redacted_fixtures() {
         .retry(np6_client::RetryPolicy::disabled())
         .build()
         .expect("valid");
-    let start = "2008-12-01T00:00:00Z".parse().expect("date");
+    let start: chrono::DateTime<chrono::Utc> = "2008-12-01T00:00:00Z".parse().expect("date");
     client
-        .get_mail_redlist(Some(&start), None)
+        .get_mail_redlist()
+        .start_date(start)
+        .send()
         .await
         .expect("200");
     let bounce = np6_tests::bounce(BounceType::HardUser);
     client
         .put_target_bounce("T/1", 7, &bounce)
+        .send()
         .await
         .expect_err("401");
 
-    let model = xtask::model::Model::load(&xtask::default_spec()).expect("spec");
-    let files = xtask::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
+    let model = np6_checks::model::Model::load(&np6_checks::default_spec()).expect("spec");
+    let files = np6_checks::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
     assert_eq!(files.len(), 2, "{files:?}");
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");
@@ -58,11 +61,13 @@ async fn recorded_exchanges_are_valid_redacted_fixtures() {
         let fixture = Fixture::from_json(&text).expect("a fixture");
         assert_eq!(fixture.source, Source::Recorded);
         assert_eq!(fixture.request.header("X-Key"), Some(REDACTED));
-        let (op, issues) = xtask::validate::check(&model, &fixture);
+        let (op, issues) = np6_checks::validate::check(&model, &fixture);
         assert!(issues.is_empty(), "{}: {issues:?}", file.display());
         assert_eq!(fixture.operation.as_deref(), op.map(|o| o.id.as_str()));
         assert!(
-            xtask::replay::replay(&model, &fixture).await.is_empty(),
+            np6_checks::replay::replay(&model, &fixture)
+                .await
+                .is_empty(),
             "replays"
         );
     }
@@ -108,10 +113,10 @@ async fn a_204_is_recorded_as_received_with_no_body() {
         .record_to(dir.path())
         .build()
         .expect("valid");
-    let entries = client.get_mail_redlist(None, None).await.expect("204");
+    let entries = client.get_mail_redlist().send().await.expect("204");
     assert!(entries.is_empty(), "the client still reads 204 as []");
 
-    let files = xtask::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
+    let files = np6_checks::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
     assert_eq!(files.len(), 1, "{files:?}");
     let text = std::fs::read_to_string(&files[0]).expect("readable");
     let fixture = Fixture::from_json(&text).expect("a fixture");
@@ -119,8 +124,8 @@ async fn a_204_is_recorded_as_received_with_no_body() {
     assert_eq!(fixture.response.body, None, "{text}");
     assert_eq!(fixture.response.body_text, None, "{text}");
     assert_eq!(fixture.response.header("x-request-id"), Some("rec-204"));
-    let model = xtask::model::Model::load(&xtask::default_spec()).expect("spec");
-    let (op, issues) = xtask::validate::check(&model, &fixture);
+    let model = np6_checks::model::Model::load(&np6_checks::default_spec()).expect("spec");
+    let (op, issues) = np6_checks::validate::check(&model, &fixture);
     assert!(issues.is_empty(), "{}: {issues:?}", files[0].display());
     assert_eq!(op.map(|o| o.id.as_str()), Some("getMailRedlist"));
 }

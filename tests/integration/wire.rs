@@ -39,10 +39,10 @@ async fn mail_redlist_sends_dates_and_key_and_decodes_200() {
         .await;
     let client = client(&server.base_url());
     let entries = client
-        .get_mail_redlist(
-            Some(&date("2019-08-24T14:15:22Z")),
-            Some(&date("2019-08-31T00:00:00Z")),
-        )
+        .get_mail_redlist()
+        .start_date(date("2019-08-24T14:15:22Z"))
+        .end_date(date("2019-08-31T00:00:00Z"))
+        .send()
         .await
         .expect("200 decodes");
     mock.assert_async().await;
@@ -71,7 +71,8 @@ async fn sms_redlist_without_dates_sends_no_query_and_reads_204_as_empty() {
         })
         .await;
     let entries = client(&server.base_url())
-        .get_sms_redlist(None, None)
+        .get_sms_redlist()
+        .send()
         .await
         .expect("204 is success");
     mock.assert_async().await;
@@ -91,7 +92,9 @@ async fn sub_second_dates_are_sent_at_whole_seconds() {
         .await;
     let start = date("2019-08-24T14:15:22.987654Z");
     client(&server.base_url())
-        .get_sms_redlist(Some(&start), None)
+        .get_sms_redlist()
+        .start_date(start)
+        .send()
         .await
         .expect("sent");
     mock.assert_async().await;
@@ -108,7 +111,8 @@ async fn unknown_enum_values_decode_instead_of_failing() {
         })
         .await;
     let entries = client(&server.base_url())
-        .get_mail_redlist(None, None)
+        .get_mail_redlist()
+        .send()
         .await
         .expect("decodes");
     assert_eq!(entries[0].origin, RedlistOrigin::Other(42));
@@ -116,14 +120,11 @@ async fn unknown_enum_values_decode_instead_of_failing() {
 }
 
 fn hard_user(field_id: Option<i32>) -> BounceData {
-    BounceData {
-        type_: BounceType::HardUser,
-        field_id,
-        detail: Some(BounceDetail {
-            message: Some("550 5.1.1 - Unknown address error".to_owned()),
-        }),
-        timestamp: Some(date("2008-09-05T19:06:00Z")),
-    }
+    let mut bounce = BounceData::new(BounceType::HardUser)
+        .with_detail(BounceDetail::new().with_message("550 5.1.1 - Unknown address error"))
+        .with_timestamp(date("2008-09-05T19:06:00Z"));
+    bounce.field_id = field_id;
+    bounce
 }
 
 #[tokio::test]
@@ -148,11 +149,13 @@ async fn bounce_percent_encodes_the_target_id_and_sends_the_json_body() {
     // The body's fieldId is filled in from the path.
     client
         .put_target_bounce("a/b cé", 788, &hard_user(None))
+        .send()
         .await
         .expect("204");
     // A body that repeats the path's fieldId is sent as is.
     client
         .put_target_bounce("a/b cé", 788, &hard_user(Some(788)))
+        .send()
         .await
         .expect("204");
     mock.assert_calls_async(2).await;
@@ -169,14 +172,10 @@ async fn bounce_with_an_unknown_type_is_sent_verbatim() {
             then.status(204);
         })
         .await;
-    let body = BounceData {
-        type_: "softUser".parse().expect("infallible"),
-        field_id: None,
-        detail: None,
-        timestamp: None,
-    };
+    let body = BounceData::new("softUser");
     client(&server.base_url())
         .put_target_bounce("T1", 5, &body)
+        .send()
         .await
         .expect("204");
     mock.assert_async().await;
@@ -200,6 +199,6 @@ async fn a_caller_supplied_http_client_still_sends_the_key_and_user_agent() {
         .user_agent("my-app/2.0")
         .build()
         .expect("valid");
-    client.get_sms_redlist(None, None).await.expect("204");
+    client.get_sms_redlist().send().await.expect("204");
     mock.assert_async().await;
 }

@@ -1,6 +1,9 @@
 //! A loopback HTTP/1.1 server that misbehaves on purpose.
 //!
-//! httpmock cannot reset a connection or stall a body; this server can. It
+//! Raw TCP, on purpose: httpmock and the workspace's hyper helper
+//! (`np6_checks::loopback`, which every other test server uses) cannot
+//! send a malformed answer, reset a connection or stall a body; this
+//! server can. It
 //! answers the n-th request it reads with the n-th [`Fault`] of its script
 //! (the last one repeats) and counts the requests it saw.
 
@@ -100,7 +103,7 @@ async fn serve(mut stream: TcpStream, script: Arc<Vec<Fault>>, counter: Arc<Atom
 
 /// Reads one request (head and Content-Length body) and returns its head,
 /// lower-cased; `None` at EOF.
-pub async fn read_request(stream: &mut TcpStream) -> Option<String> {
+async fn read_request(stream: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

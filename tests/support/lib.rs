@@ -13,12 +13,7 @@ pub const CANARY_KEY: &str = "canary-key-7f3a9c1e";
 /// A bounce of `kind` with nothing but its type: the body the tests send
 /// when its content does not matter.
 pub fn bounce(kind: np6_client::types::BounceType) -> np6_client::types::BounceData {
-    np6_client::types::BounceData {
-        type_: kind,
-        field_id: None,
-        detail: None,
-        timestamp: None,
-    }
+    np6_client::types::BounceData::new(kind)
 }
 
 /// A client for `base_url` with fast retries, so retry tests stay quick.

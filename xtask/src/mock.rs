@@ -1,7 +1,6 @@
 //! `cargo xtask mock`: the fixture sandbox of `np6_client::mock` as a
 //! standalone mock NP6 for tools in other languages (curl, Python, Postman).
 
-use std::io::Write;
 use std::path::Path;
 
 use np6_client::mock::Sandbox;
@@ -11,13 +10,24 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::flags::Mock;
+use crate::output::line;
+
+/// Serves until Ctrl-C.
+pub fn run(args: Mock) -> Result<u8, String> {
+    let dir = args.fixtures.unwrap_or_else(np6_checks::default_fixtures);
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(serve(&dir, args.port.unwrap_or(0)))?;
+    Ok(0)
+}
+
 /// Serves until Ctrl-C: prints the base URL, then one log line per request
 /// (the fixture it matched, or why none did).
 ///
 /// # Errors
 ///
 /// When the fixtures cannot be loaded or the port cannot be bound.
-pub async fn serve(fixtures: &Path, port: u16) -> Result<(), String> {
+async fn serve(fixtures: &Path, port: u16) -> Result<(), String> {
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stdout)
         .with_target(false);
@@ -33,7 +43,8 @@ pub async fn serve(fixtures: &Path, port: u16) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // The sandbox listens on a port of its own choosing; a fixed port is a
-    // loopback forwarder in front of it.
+    // loopback forwarder in front of it: raw TCP, bytes passed unchanged
+    // (see `np6_checks::loopback` for the servers that are not hyper).
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
@@ -48,15 +59,13 @@ pub async fn serve(fixtures: &Path, port: u16) -> Result<(), String> {
             });
         }
     });
-    println!(
+    line(&format!(
         "mock NP6 at http://{address} ({} fixtures from {}); send any X-Key; Ctrl-C stops it",
         sandbox.fixtures().count(),
-        crate::display_path(fixtures)
-    );
-    let _ = std::io::stdout().flush();
+        np6_checks::display_path(fixtures)
+    ))?;
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-    println!("mock NP6 stopped");
-    Ok(())
+    line("mock NP6 stopped")
 }

@@ -31,6 +31,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+mod collect;
 mod document;
 mod operation;
 
@@ -126,8 +127,8 @@ impl Spec {
         let Some(document) = document.filter(|_| issues.is_empty()) else {
             return Err(issues);
         };
-        let operations = operation::collect(&raw, &mut issues);
-        let api_key_header = operation::api_key_header(&operations, &mut issues);
+        let operations = collect::operations(&raw, &mut issues);
+        let api_key_header = collect::api_key_header(&operations, &mut issues);
         if !issues.is_empty() {
             return Err(issues);
         }

@@ -1,30 +1,33 @@
-//! The maintainers' tasks, as a library so that `cargo test` runs them too.
+//! The fixture checks behind `cargo xtask`, as a library that the workspace
+//! tests use too (the `xtask` crate itself is only a binary).
 //!
 //! - [`model`]: the spec, checked and compiled into validators;
 //! - [`validate`]: fixtures against the spec;
 //! - [`replay`]: fixtures through the generated client;
 //! - [`har`]: HTTP Archives into fixtures;
 //! - [`coverage`]: which operation and status has a fixture;
-//! - [`mock`]: the fixture sandbox as a standalone server;
-//! - [`bench`]: the benchmarks of `cargo xtask bench`;
-//! - [`report`]: the text and JSON output shared by the commands.
+//! - [`report`]: the text and JSON output shared by the commands;
+//! - [`parallel`]: the validator's use of every core;
+//! - [`loopback`]: the one loopback HTTP server of the tests and benchmarks.
 
-pub mod bench;
-pub mod bench_server;
 pub mod coverage;
 pub mod har;
-pub mod mock;
+pub mod loopback;
 pub mod model;
+pub mod parallel;
 pub mod replay;
 pub mod report;
+pub mod schema;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-/// The workspace root (the parent of `xtask/`).
+/// The workspace root (this crate lives in `xtask/checks/`).
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
@@ -60,8 +63,10 @@ pub fn fixture_files(dirs: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 
 /// A path as shown in reports: relative to the workspace when inside it.
 pub fn display_path(path: &Path) -> String {
-    let root = project_root();
-    path.strip_prefix(&root)
+    // Once per process: this runs for every fixture of a report.
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    let root = ROOT.get_or_init(project_root);
+    path.strip_prefix(root)
         .unwrap_or(path)
         .display()
         .to_string()

@@ -1,0 +1,300 @@
+//! `cargo xtask validate`: the spec describes every fixture.
+
+use std::path::{Path, PathBuf};
+
+use np6_client::fixture::{Fixture, REDACTED, is_credential_name};
+use serde_json::{Map, Value};
+
+use crate::model::{CheckedBody, CheckedOperation, CheckedParam, Location, Model};
+use crate::report::{FixtureResult, Issue, Report};
+
+/// Reads a fixture file; a file that is not a fixture is one issue.
+pub fn load(path: &Path) -> Result<Fixture, Issue> {
+    let bytes = std::fs::read(path).map_err(|e| Issue::new("file", format!("cannot read: {e}")))?;
+    parse(path, &bytes).map_err(|message| Issue::new("file", message))
+}
+
+/// The cheapest parse path: a `.json` file goes straight through
+/// serde_json into the typed fixture (JSON's types are explicit, so this
+/// accepts exactly what the YAML path accepts from the same text). Any
+/// error, and every other file, takes [`Fixture::parse`], so messages are
+/// the same whichever path a file takes.
+fn parse(path: &Path, bytes: &[u8]) -> Result<Fixture, String> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        && let Ok(fixture) = serde_json::from_slice(bytes)
+    {
+        return Ok(fixture);
+    }
+    Fixture::parse(bytes)
+}
+
+/// Checks one fixture against the spec; returns its operation and issues.
+pub fn check<'m>(
+    model: &'m Model,
+    fixture: &Fixture,
+) -> (Option<&'m CheckedOperation>, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let request = &fixture.request;
+    let (op, path_params) = match model.match_request(&request.method, &request.path) {
+        Ok(found) => found,
+        Err(message) => {
+            issues.push(Issue::new("request.path", message));
+            return (None, issues);
+        }
+    };
+    if let Some(named) = &fixture.operation
+        && *named != op.id
+    {
+        issues.push(Issue::new(
+            "operation",
+            format!(
+                "says {named}, but {} {} is {}",
+                request.method, request.path, op.id
+            ),
+        ));
+    }
+    if request.path.contains('?') {
+        issues.push(Issue::new(
+            "request.path",
+            "the path has a query string: put it in request.query",
+        ));
+    }
+
+    for (name, text) in &path_params {
+        if let Some(param) = op
+            .params
+            .iter()
+            .find(|p| p.location == Location::Path && p.name == *name)
+        {
+            check_param(param, text, &format!("request.path/{name}"), &mut issues);
+        }
+    }
+    for (name, value) in &request.query {
+        let at = format!("request.query/{name}");
+        let Some(param) = op
+            .params
+            .iter()
+            .find(|p| p.location == Location::Query && p.name == *name)
+        else {
+            issues.push(Issue::new(
+                &at,
+                format!("not a query parameter of {}", op.id),
+            ));
+            continue;
+        };
+        if is_credential_name(name) && value.values().iter().any(|v| *v != REDACTED) {
+            issues.push(Issue::new(&at, "looks like a credential: write REDACTED"));
+        }
+        match value.values().as_slice() {
+            [one] => check_param(param, one, &at, &mut issues),
+            many if param.json_type == "array" => {
+                let list = Value::Array(
+                    many.iter()
+                        .map(|v| Value::String((*v).to_owned()))
+                        .collect(),
+                );
+                report_schema(&param.validator, &list, &at, &mut issues);
+            }
+            _ => issues.push(Issue::new(
+                &at,
+                "several values for a parameter that takes one",
+            )),
+        }
+    }
+    for param in op.params.iter().filter(|p| p.required) {
+        let present = match param.location {
+            Location::Path => true,
+            Location::Query => request.query.contains_key(&param.name),
+            Location::Header => request.header(&param.name).is_some(),
+            Location::Cookie => request.header("cookie").is_some_and(|cookies| {
+                cookies
+                    .split(';')
+                    .any(|c| c.trim().split('=').next() == Some(param.name.as_str()))
+            }),
+        };
+        if !present {
+            issues.push(Issue::new(
+                "request",
+                format!("required parameter {} is missing", param.name),
+            ));
+        }
+    }
+    for param in op.params.iter().filter(|p| p.location == Location::Header) {
+        if let Some(value) = request.header(&param.name) {
+            check_param(
+                param,
+                value,
+                &format!("request.headers/{}", param.name),
+                &mut issues,
+            );
+        }
+    }
+    for header in &op.key_headers {
+        match request.header(header) {
+            None => issues.push(Issue::new(
+                "request.headers",
+                format!("{header} (the API key) is missing"),
+            )),
+            Some(REDACTED) => {}
+            Some(_) => issues.push(Issue::new(
+                &format!("request.headers/{header}"),
+                "the API key is not redacted: write REDACTED (and revoke the leaked key)",
+            )),
+        }
+    }
+    for (name, value) in &request.headers {
+        let is_key = op.key_headers.iter().any(|h| h.eq_ignore_ascii_case(name));
+        if !is_key && is_credential_name(name) && value != REDACTED {
+            issues.push(Issue::new(
+                &format!("request.headers/{name}"),
+                "looks like a credential: write REDACTED",
+            ));
+        }
+    }
+
+    match (&op.body, &request.body) {
+        (Some((_, validator)), Some(body)) => {
+            report_schema(validator, body, "request.body", &mut issues)
+        }
+        (Some((true, _)), None) => issues.push(Issue::new(
+            "request.body",
+            format!("{} requires a JSON body", op.id),
+        )),
+        (None, Some(_)) => issues.push(Issue::new(
+            "request.body",
+            format!("{} takes no request body", op.id),
+        )),
+        _ => {}
+    }
+
+    let response = &fixture.response;
+    match op.responses.get(&response.status) {
+        None => {
+            let documented: Vec<String> = op.responses.keys().map(u16::to_string).collect();
+            issues.push(Issue::new(
+                "response.status",
+                format!(
+                    "{} is not documented for {} (documented: {})",
+                    response.status,
+                    op.id,
+                    documented.join(", ")
+                ),
+            ));
+        }
+        Some(CheckedBody::Empty) => {
+            if response.body.is_some()
+                || response.body_text.as_deref().is_some_and(|t| !t.is_empty())
+            {
+                issues.push(Issue::new(
+                    "response.body",
+                    format!("status {} has no body in the spec", response.status),
+                ));
+            }
+        }
+        Some(CheckedBody::Json(validator)) => match (&response.body, &response.body_text) {
+            (Some(body), None) => report_schema(validator, body, "response.body", &mut issues),
+            (_, Some(_)) => issues.push(Issue::new(
+                "response.body_text",
+                "the spec documents a JSON body here",
+            )),
+            (None, None) => issues.push(Issue::new(
+                "response.body",
+                "the spec documents a JSON body here; it is missing",
+            )),
+        },
+        Some(CheckedBody::Opaque) => {}
+    }
+    if response.body.is_some() && response.body_text.is_some() {
+        issues.push(Issue::new("response", "give body or body_text, not both"));
+    }
+    (Some(op), issues)
+}
+
+fn check_param(param: &CheckedParam, text: &str, at: &str, issues: &mut Vec<Issue>) {
+    match param.typed_value(text) {
+        Ok(value) => report_schema(&param.validator, &value, at, issues),
+        Err(message) => issues.push(Issue::new(
+            at,
+            format!("{message} ({} is {})", param.name, param.json_type),
+        )),
+    }
+}
+
+fn report_schema(
+    validator: &jsonschema::Validator,
+    value: &Value,
+    at: &str,
+    issues: &mut Vec<Issue>,
+) {
+    for error in validator.iter_errors(value) {
+        let location = format!("{at}{}", error.instance_path());
+        issues.push(Issue::new(&location, error.to_string()));
+    }
+}
+
+/// The typed arguments of a fixture's call: path and query parameters by
+/// spec name, converted to their schema's JSON type, and the body.
+pub fn call_args(
+    op: &CheckedOperation,
+    fixture: &Fixture,
+    path_params: &[(String, String)],
+) -> Map<String, Value> {
+    let mut args = Map::new();
+    for (name, text) in path_params {
+        if let Some(param) = op.params.iter().find(|p| p.name == *name) {
+            args.insert(
+                name.clone(),
+                param
+                    .typed_value(text)
+                    .unwrap_or(Value::String(text.clone())),
+            );
+        }
+    }
+    for (name, value) in &fixture.request.query {
+        let param = op.params.iter().find(|p| p.name == *name);
+        let values = value.values();
+        let typed = match values.as_slice() {
+            [one] => param
+                .and_then(|p| p.typed_value(one).ok())
+                .unwrap_or(Value::String((*one).to_owned())),
+            many => Value::Array(
+                many.iter()
+                    .map(|v| Value::String((*v).to_owned()))
+                    .collect(),
+            ),
+        };
+        args.insert(name.clone(), typed);
+    }
+    if let Some(body) = &fixture.request.body {
+        args.insert("body".to_owned(), body.clone());
+    }
+    args
+}
+
+/// Validates every fixture file of `files`, on every core; the report lists
+/// them in the order of `files`.
+pub fn run(model: &Model, files: &[PathBuf]) -> Report {
+    run_on(model, files, None)
+}
+
+/// [`run`] on `threads` threads (every core when `None`).
+pub fn run_on(model: &Model, files: &[PathBuf], threads: Option<usize>) -> Report {
+    let fixtures = crate::parallel::map(files, threads, |file| {
+        let (operation, errors) = match load(file) {
+            Ok(fixture) => {
+                let (op, issues) = check(model, &fixture);
+                (op.map(|o| o.id.clone()), issues)
+            }
+            Err(issue) => (None, vec![issue]),
+        };
+        FixtureResult {
+            file: crate::display_path(file),
+            operation,
+            valid: errors.is_empty(),
+            errors,
+        }
+    });
+    Report::new(Vec::new(), fixtures)
+}

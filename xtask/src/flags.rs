@@ -1,0 +1,128 @@
+//! The command line of `cargo xtask` (clap derive): one variant per command,
+//! each with the arguments its module's `run` takes.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Maintainers' tasks for np6-rs", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check the spec, then every fixture against it.
+    Validate(Validate),
+    /// Replay every valid fixture through the generated client.
+    Replay(Replay),
+    /// Turn the NP6 exchanges of a HAR 1.2 file into redacted fixtures.
+    ImportHar(ImportHar),
+    /// Which operation x documented status has a fixture.
+    Coverage(Coverage),
+    /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
+    Mock(Mock),
+    /// Benchmarks (release build): client overhead, bulk throughput and
+    /// memory, validation throughput. Exit 1 when a target is missed.
+    Bench(Bench),
+    /// One bulk benchmark run in this process (used by `bench`).
+    #[command(hide = true)]
+    BenchBulk(BenchBulk),
+    /// One side of the overhead benchmark, for profiling (`perf record`).
+    #[command(hide = true)]
+    BenchSide(BenchSide),
+}
+
+/// How a report is printed.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct Validate {
+    /// The spec (default: openapi/np6.yaml).
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// A fixture folder or file; repeat for several (default: openapi/fixtures).
+    #[arg(long = "fixtures")]
+    pub fixtures: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct Replay {
+    /// A fixture folder or file; repeat for several (default: openapi/fixtures).
+    #[arg(long = "fixtures")]
+    pub fixtures: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct ImportHar {
+    /// The HTTP Archive.
+    pub file: PathBuf,
+    /// Where to write (default: openapi/fixtures/recorded).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Coverage {
+    /// A fixture folder or file; repeat for several (default: openapi/fixtures).
+    #[arg(long = "fixtures")]
+    pub fixtures: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Mock {
+    /// The loopback port (default: any free port).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The fixtures to answer from (default: openapi/fixtures).
+    #[arg(long = "fixtures")]
+    pub fixtures: Option<PathBuf>,
+}
+
+/// One of the three benchmarks of `bench`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchPart {
+    Overhead,
+    Bulk,
+    Validation,
+}
+
+#[derive(Args)]
+pub struct Bench {
+    /// Small sizes, a few seconds, targets not enforced.
+    #[arg(long)]
+    pub quick: bool,
+    /// Run one benchmark only (default: all three).
+    #[arg(long, value_enum)]
+    pub only: Option<BenchPart>,
+}
+
+#[derive(Args)]
+pub struct BenchBulk {
+    #[arg(long)]
+    pub records: u64,
+    #[arg(long)]
+    pub baseline: bool,
+}
+
+#[derive(Args)]
+pub struct BenchSide {
+    /// `np6` or `raw`.
+    pub side: String,
+    /// `get` or `put`.
+    pub call: String,
+    #[arg(long, default_value_t = 20_000)]
+    pub requests: usize,
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+}
