@@ -86,8 +86,9 @@ impl Client {
                     // Pinned where it is, and lent to the exchange: moving
                     // the attempt's large state machine would copy it.
                     let attempt = std::pin::pin!(attempt());
-                    let (result, seen) = exchange::run(attempt, plan).await;
-                    let seen = seen.map(|seen| *seen).unwrap_or_default();
+                    let mut scoped = std::pin::pin!(exchange::scope(plan, attempt));
+                    let result = scoped.as_mut().await;
+                    let seen = exchange::seen(scoped).map(|seen| *seen).unwrap_or_default();
                     let outcome = classify(op, settings, result, seen, limit, traced);
                     if tracing::enabled!(Level::DEBUG) {
                         attempt_finished(number, attempt_started, outcome.is_ok());
