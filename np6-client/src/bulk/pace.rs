@@ -48,8 +48,11 @@ const START_RATE: f64 = 10.0;
 const BETA: f64 = 0.7;
 /// CUBIC's scale (rate per second cubed), the AWS SDKs' value.
 const SCALE: f64 = 0.4;
-/// The window over which the admitted rate is measured.
-const WINDOW: Duration = Duration::from_secs(1);
+/// How far behind its schedule a pacer may start attempts to catch up.
+const CATCH_UP: Duration = Duration::from_millis(10);
+/// The window over which the admitted rate is measured: short, as the
+/// rate doubles about every half second in slow start.
+const WINDOW: Duration = Duration::from_millis(250);
 
 /// What a pacer does, from [`BulkOptions`](crate::BulkOptions).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,7 +90,8 @@ struct State {
     /// Adaptive: the rate at the last decrease, and when it was.
     w_max: f64,
     last_decrease: Option<Instant>,
-    /// Successful attempts in the current and the previous window.
+    /// Successful attempts in the current and the previous window
+    /// ([`WINDOW`]).
     window_start: Instant,
     admitted_now: u32,
     admitted_before: Option<u32>,
@@ -162,7 +166,13 @@ impl Pacer {
         let _gate = self.gate.lock().await;
         let start = {
             let mut state = self.lock();
-            let start = state.next_start.max(Instant::now());
+            // Slots follow the schedule, not the timer's late wake-ups
+            // (tokio's timer has a millisecond grain: at 400/s re-anchoring
+            // on each wake-up would lose a fifth of the rate). A pacer that
+            // fell behind catches up by at most `CATCH_UP`.
+            let now = Instant::now();
+            let earliest = now.checked_sub(CATCH_UP).unwrap_or(now);
+            let start = state.next_start.max(earliest);
             state.next_start = start + interval(state.rate);
             start
         };
@@ -218,8 +228,18 @@ impl State {
             if self.last_decrease.is_some_and(|at| started < at) {
                 return;
             }
-            let admitted = self.admitted_rate().unwrap_or(self.rate);
-            self.w_max = self.rate.min(admitted.max(MIN_RATE));
+            // In slow start the rate overshoots: the decrease starts from
+            // what the server admitted in the last window, or half the rate
+            // (where it was one doubling ago), whichever is more.
+            self.w_max = if self.slow_start {
+                let half = self.rate / 2.0;
+                self.admitted_rate()
+                    .unwrap_or(half)
+                    .max(half)
+                    .min(self.rate)
+            } else {
+                self.rate
+            };
             self.rate = clamp_rate(self.w_max * BETA);
             self.concurrency = (self.concurrency * BETA).max(1.0);
             self.slow_start = false;
@@ -342,9 +362,11 @@ mod tests {
     fn the_decrease_starts_from_the_admitted_rate() {
         let start = Instant::now();
         let mut s = state(300.0);
-        s.admitted_before = Some(40);
+        // 50 in a quarter of a second: 200/s.
+        s.admitted_before = Some(50);
+        assert!(s.slow_start);
         s.adapt(true, start, start);
-        assert!((s.rate - 28.0).abs() < 1e-9, "{}", s.rate);
+        assert!((s.rate - 140.0).abs() < 1e-9, "{}", s.rate);
         assert!(!s.slow_start);
     }
 
