@@ -288,3 +288,6 @@ impl Client {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
