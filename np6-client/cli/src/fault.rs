@@ -28,6 +28,7 @@ pub struct FaultConfig {
     reject_prefix: Option<String>,
     delay: Duration,
     stall: Option<(Duration, Duration)>,
+    key: Option<String>,
 }
 
 impl FaultConfig {
@@ -54,6 +55,13 @@ impl FaultConfig {
     /// Waits this long before each answer. Default: none.
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Answers `401` to requests whose `X-Key` is not this one. Default:
+    /// any key is accepted.
+    pub fn require_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
         self
     }
 
@@ -217,6 +225,16 @@ async fn answer(
     let (parts, body) = request.into_parts();
     // Read (at most 64 KiB of) the body, as a server would.
     let _ = Limited::new(body, 64 * 1024).collect().await;
+    if let Some(key) = &state.config.key {
+        let sent = parts.headers.get("x-key").map(|v| v.as_bytes());
+        if sent != Some(key.as_bytes()) {
+            return Ok(reply(
+                StatusCode::UNAUTHORIZED,
+                &[("x-request-id", "fault-401")],
+                "bad key",
+            ));
+        }
+    }
     if !state.config.delay.is_zero() {
         tokio::time::sleep(state.config.delay).await;
     }

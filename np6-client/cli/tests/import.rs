@@ -129,6 +129,37 @@ async fn could_not_run_exits_2() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_stops_the_import_with_2_and_journals_nothing() {
+    let server = FaultServer::start(FaultConfig::default().require_key("another key"))
+        .await
+        .expect("a server");
+    let dir = tempfile::tempdir().expect("a folder");
+    let (input, journal) = (dir.path().join("in.csv"), dir.path().join("journal"));
+    std::fs::write(&input, csv(100, 0)).expect("the input");
+    let mut cmd = np6(&server.base_url());
+    cmd.args(["bounces", "import"])
+        .arg(&input)
+        .arg("--journal")
+        .arg(&journal);
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("401"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("fault-401"),
+        "request id: {}",
+        stderr(&output)
+    );
+    let journaled = std::fs::read_to_string(&journal).expect("the journal");
+    assert_eq!(journaled.lines().count(), 1, "only its header: {journaled}");
+    // Far fewer calls than records: the import stopped at the first 401.
+    assert!(
+        server.counts().requests < 50,
+        "{:?}",
+        server.counts().requests
+    );
+}
+
 /// Waits until the server has recorded at least `count` bounces.
 async fn wait_for(server: &FaultServer, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);

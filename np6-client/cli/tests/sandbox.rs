@@ -9,16 +9,17 @@ use std::time::Duration;
 
 use common::CANARY;
 
-/// Starts `np6 sandbox --port 0` under a file-descriptor limit; returns
+/// Starts `np6 sandbox --port 0 ARGS...` under a file-descriptor limit; returns
 /// the process and its base URL (the first line it prints).
-fn start(fd_limit: u32) -> (Child, String) {
+fn start(fd_limit: u32, args: &[&str]) -> (Child, String) {
     let binary = assert_cmd::cargo::cargo_bin!("np6");
     let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "ulimit -n {fd_limit} && exec \"$0\" sandbox --port 0"
+            "ulimit -n {fd_limit} && exec \"$0\" sandbox --port 0 \"$@\""
         ))
         .arg(binary)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -51,7 +52,7 @@ async fn redlist(url: &str) -> Result<usize, np6_client::Error> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_serves_and_survives_descriptor_exhaustion() {
-    let (mut child, url) = start(64);
+    let (mut child, url) = start(64, &[]);
     assert!(redlist(&url).await.expect("an answer") > 0);
 
     // More connections than the process may hold file descriptors: its
@@ -82,4 +83,14 @@ async fn the_sandbox_serves_and_survives_descriptor_exhaustion() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(answered, "the sandbox stopped answering after the flood");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_answers_from_a_fixtures_folder() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/fixtures");
+    let (mut child, url) = start(1024, &["--fixtures", fixtures]);
+    let answer = redlist(&url).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.expect("an answer") > 0);
 }

@@ -110,9 +110,14 @@ impl Limits {
 /// # Ok(()) }
 /// ```
 pub async fn serve(listener: TcpListener, sandbox: &Sandbox, limits: Limits) {
+    // The sandbox answers at once; the timeout only bounds a broken one.
+    let http = reqwest::Client::builder()
+        .timeout(FORWARD_TIMEOUT)
+        .build()
+        .unwrap_or_default();
     let front = Arc::new(Front {
         target: sandbox.base_url(),
-        http: reqwest::Client::new(),
+        http,
         limits: limits.clone(),
     });
     let places = Arc::new(Semaphore::new(limits.max_connections));
@@ -152,6 +157,9 @@ pub async fn serve(listener: TcpListener, sandbox: &Sandbox, limits: Limits) {
         });
     }
 }
+
+/// The longest wait for the sandbox's answer to a forwarded request.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every connection shares.
 struct Front {
