@@ -185,7 +185,10 @@ impl Client {
     /// [`BulkOptions::concurrency`] at once, paced by
     /// [`BulkOptions::rate_limit`] or [`BulkOptions::adaptive`]: every
     /// attempt of the calls `call` makes waits for its turn, retries
-    /// included. Each call gets the client's retries and deadline. Records are pulled only when a slot is free, so memory stays
+    /// included (calls that `call` hands to other tasks, with
+    /// `tokio::spawn`, are not paced). Each call gets the client's retries
+    /// and deadline; waiting for its first turn does not count against the
+    /// deadline. Records are pulled only when a slot is free, so memory stays
     /// flat whatever the input size.
     ///
     /// Works with any operation; [`put_bounces`](Self::put_bounces) is this

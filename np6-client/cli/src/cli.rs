@@ -93,7 +93,8 @@ pub(crate) struct Redlist {
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Incremental sync: start where the last successful run with this
-    /// state file ended; saved only once the output is complete.
+    /// state file ended (--since then only sets the first run's start);
+    /// saved only once the output is complete.
     #[arg(long, value_name = "FILE")]
     pub(crate) state: Option<PathBuf>,
 }
