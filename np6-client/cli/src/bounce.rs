@@ -24,6 +24,9 @@ pub(crate) async fn run(global: &Global, cmd: Bounce) -> Result<ExitCode, Failur
         .put_target_bounce(&cmd.target, cmd.field, &bounce)
         .send()
         .await?;
-    println!("bounce recorded: target {} field {}", cmd.target, cmd.field);
+    crate::output::print(&format!(
+        "bounce recorded: target {} field {}\n",
+        cmd.target, cmd.field
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -67,7 +67,7 @@ pub(crate) async fn run(global: &Global, cmd: Call) -> Result<ExitCode, Failure>
     if !value.is_null() {
         let text = serde_json::to_string_pretty(&value)
             .map_err(|e| Failure::cannot_run(format!("cannot print the answer: {e}")))?;
-        println!("{text}");
+        crate::output::print(&format!("{text}\n"))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -122,6 +122,6 @@ pub(crate) fn list_operations() -> Result<ExitCode, Failure> {
             out.push_str(&format!("    --body JSON  ({need})\n"));
         }
     }
-    print!("{out}");
+    crate::output::print(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -173,14 +173,17 @@ pub(crate) enum Shell {
     Fish,
 }
 
-/// Writes the completion script for `shell` to stdout.
-pub(crate) fn completions(shell: Shell) {
+/// The completion script for `shell`.
+pub(crate) fn completions(shell: Shell) -> String {
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut Args::command(), "np6", &mut std::io::stdout());
+    // Into memory: clap_complete panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "np6", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ impl Failure {
 
     /// Prints the line and gives the exit code.
     pub(crate) fn report(self) -> ExitCode {
-        eprintln!("np6: {}", one_line(&self.message));
+        crate::output::note(&format!("np6: {}", one_line(&self.message)));
         ExitCode::from(self.code)
     }
 }

@@ -56,7 +56,7 @@ async fn run(args: Args) -> Result<ExitCode, Failure> {
         Command::Operations => call::list_operations(),
         Command::Sandbox(cmd) => sandbox::run(cmd).await,
         Command::Completions { shell } => {
-            cli::completions(shell);
+            output::print(&cli::completions(shell))?;
             Ok(ExitCode::SUCCESS)
         }
     }

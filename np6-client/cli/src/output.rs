@@ -73,6 +73,22 @@ impl Write for Output {
     }
 }
 
+/// Writes `text` to stdout. A reader that went away (`np6 ... | head -1`)
+/// ends the output quietly, never in a panic as `println!` would.
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(write_failed("stdout", &e)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes a line to stderr, ignoring a closed stderr (`eprintln!` would
+/// panic).
+pub(crate) fn note(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 pub(crate) fn write_failed(what: &str, error: &std::io::Error) -> Failure {
     Failure::cannot_run(format!("cannot write {what}: {error}"))
 }

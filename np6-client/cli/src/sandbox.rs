@@ -1,7 +1,6 @@
 //! `np6 sandbox`: the fixture sandbox as a mock NP6 on loopback, behind
 //! the library's hardened front server (`np6_client::mock::serve`).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use np6_client::mock::{Limits, Sandbox};
@@ -24,18 +23,17 @@ pub(crate) async fn run(cmd: cli::Sandbox) -> Result<ExitCode, Failure> {
     let address = listener
         .local_addr()
         .map_err(|e| Failure::cannot_run(format!("cannot read the address: {e}")))?;
-    println!(
-        "mock NP6 at http://{address} ({} fixtures); send any X-Key; Ctrl-C stops it",
+    crate::output::print(&format!(
+        "mock NP6 at http://{address} ({} fixtures); send any X-Key; Ctrl-C stops it\n",
         sandbox.fixtures().count()
-    );
-    let _ = std::io::stdout().flush();
+    ))?;
     tokio::select! {
         () = np6_client::mock::serve(listener, &sandbox, Limits::default()) => {}
         stop = tokio::signal::ctrl_c() => {
             stop.map_err(|e| Failure::cannot_run(format!("cannot wait for Ctrl-C: {e}")))?;
         }
     }
-    println!("mock NP6 stopped");
+    crate::output::print("mock NP6 stopped\n")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -258,3 +258,21 @@ async fn operations_and_completions() {
         assert!(stdout(&script).contains("redlist"), "{shell}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_is_no_panic() {
+    for args in [["operations", ""], ["completions", "zsh"]] {
+        let mut cmd = np6("http://127.0.0.1:9");
+        cmd.args(args.iter().filter(|a| !a.is_empty()))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("np6 starts");
+        // As `np6 ... | head -0`: the reader goes away before np6 writes.
+        drop(child.stdout.take());
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("the runner")
+            .expect("np6 ends");
+        assert_eq!(code(&output), Some(0), "{args:?}: {}", stderr(&output));
+    }
+}

@@ -49,7 +49,7 @@ impl Progress {
             Some(bar) => bar.set_message(text),
             None if self.last_line.elapsed() >= PLAIN_EVERY => {
                 self.last_line = Instant::now();
-                eprintln!("np6: {text}");
+                crate::output::note(&format!("np6: {text}"));
             }
             None => {}
         }
@@ -83,6 +83,6 @@ impl Progress {
             line.push_str(&format!(", {} already done (journal)", counts.skipped));
         }
         line.push_str(&format!(" in {seconds:.1} s"));
-        eprintln!("{line}");
+        crate::output::note(&line);
     }
 }
