@@ -3,7 +3,7 @@
 //! The binary is a thin `main` over [`main`]; each subcommand has its own
 //! module. Two modules are public for the maintainers' tools:
 //! [`fault`], a loopback NP6 that admits a set rate and counts what it
-//! receives, and [`bench`], the measurement of bulk pacing against it.
+//! receives, and [`bench`](mod@bench), the measurement of bulk pacing against it.
 
 use std::process::ExitCode;
 
