@@ -130,3 +130,29 @@ async fn answers_come_from_the_sandbox() {
     .await;
     assert_eq!(missing_key, Some(401));
 }
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let limits = Limits::default().header_timeout(Duration::from_millis(300));
+    let (address, _task, _sandbox) = start(limits).await;
+    let mut stream = TcpStream::connect(address).await.expect("a connection");
+    stream
+        .write_all(REDLIST.as_bytes())
+        .await
+        .expect("a request");
+    let mut answer = vec![0u8; 64 * 1024];
+    let read = stream.read(&mut answer).await.expect("an answer");
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+    // Then nothing: the server closes the connection (end of stream)
+    // soon after the header timeout.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut answer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the idle connection was kept open");
+}
