@@ -1,5 +1,11 @@
-//! Many calls with bounded concurrency, an optional rate limit, and a
+//! Many calls with bounded concurrency, a pace (fixed or adaptive), and a
 //! per-record outcome: the common bulk job (bounces from a mail server).
+//!
+//! The pace counts attempts, not records: each attempt of each call, a
+//! retry as much as a first try, waits for its turn in [`pace`], which the
+//! runtime consults through [`pace::current`].
+
+pub(crate) mod pace;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,12 +23,15 @@ use crate::{Client, Error};
 /// ```
 /// let options = np6_client::BulkOptions::default().concurrency(32).rate_limit(200.0);
 /// assert_eq!(options.concurrency_limit(), 32);
+/// let adaptive = np6_client::BulkOptions::default().adaptive(true);
+/// assert!(adaptive.is_adaptive());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub struct BulkOptions {
     concurrency: usize,
     rate_limit: Option<f64>,
+    adaptive: bool,
 }
 
 impl Default for BulkOptions {
@@ -30,6 +39,7 @@ impl Default for BulkOptions {
         Self {
             concurrency: 16,
             rate_limit: None,
+            adaptive: false,
         }
     }
 }
@@ -47,12 +57,45 @@ impl BulkOptions {
         self.concurrency
     }
 
-    /// Starts no more than this many calls per second (retries are not
-    /// counted). Default: no limit. A value that is not positive and finite
-    /// means no limit.
+    /// Starts no more than this many attempts per second, evenly spaced:
+    /// every attempt counts, a retry as much as a record's first try.
+    /// Default: no limit. A value that is not positive and finite means no
+    /// limit; a rate under one attempt an hour counts as one an hour. In
+    /// [adaptive](Self::adaptive) mode, the most the pace climbs to.
     pub fn rate_limit(mut self, per_second: f64) -> Self {
         self.rate_limit = (per_second.is_finite() && per_second > 0.0).then_some(per_second);
         self
+    }
+
+    /// Lets the pace find the server's: the rate of attempts and the number
+    /// in flight (up to [`concurrency`](Self::concurrency)) grow while the
+    /// server answers, and shrink multiplicatively on `429`, `503` or a
+    /// timeout, as the AWS SDKs' adaptive retry mode does. A record's retry
+    /// still waits the server's `Retry-After`. It starts at 10 attempts per
+    /// second and doubles about every half second until the first sign of
+    /// overload. Default: off.
+    pub fn adaptive(mut self, yes: bool) -> Self {
+        self.adaptive = yes;
+        self
+    }
+
+    /// Whether the pace is adaptive.
+    pub fn is_adaptive(&self) -> bool {
+        self.adaptive
+    }
+
+    /// The pacer of a job, when it has a pace.
+    fn pacer(&self) -> Option<Arc<pace::Pacer>> {
+        if self.adaptive {
+            Some(pace::Pacer::new(
+                pace::Mode::Adaptive,
+                self.rate_limit,
+                self.concurrency,
+            ))
+        } else {
+            self.rate_limit
+                .map(|rate| pace::Pacer::new(pace::Mode::Fixed, Some(rate), self.concurrency))
+        }
     }
 }
 
@@ -85,6 +128,7 @@ pub struct Bulk<T> {
     inner: BoxStream<'static, BulkOutcome<T>>,
     summary: Arc<Mutex<BulkSummary>>,
     started: Instant,
+    pacer: Option<Arc<pace::Pacer>>,
 }
 
 impl<T> Bulk<T> {
@@ -93,6 +137,13 @@ impl<T> Bulk<T> {
         let mut summary = *self.summary.lock().unwrap_or_else(PoisonError::into_inner);
         summary.elapsed = self.started.elapsed();
         summary
+    }
+
+    /// The pace in force: attempts per second, and the most attempts in
+    /// flight. `None` when the job has no pace (no rate limit, not
+    /// adaptive). In adaptive mode it moves with the server's answers.
+    pub fn pace(&self) -> Option<(f64, usize)> {
+        self.pacer.as_ref().map(|pacer| pacer.current_limits())
     }
 
     /// Runs the job to the end, discarding the outcomes; returns the summary.
@@ -132,7 +183,11 @@ pub struct BounceRecord {
 impl Client {
     /// Runs `call` for every record of `records`, at most
     /// [`BulkOptions::concurrency`] at once, paced by
-    /// [`BulkOptions::rate_limit`]. Each call gets the client's retries and
+    /// [`BulkOptions::rate_limit`] or [`BulkOptions::adaptive`]: every
+    /// attempt of the calls `call` makes waits for its turn, retries
+    /// included (calls that `call` hands to other tasks, with
+    /// `tokio::spawn`, are not paced). Each call gets the client's retries
+    /// and deadline; waiting for its first turn does not count against the
     /// deadline. Records are pulled only when a slot is free, so memory stays
     /// flat whatever the input size.
     ///
@@ -167,33 +222,21 @@ impl Client {
         let counts = summary.clone();
         let client = self.clone();
         let call = Arc::new(call);
-        let interval = options
-            .rate_limit
-            .map(|rate| Duration::from_secs_f64(1.0 / rate));
-        let mut next_start = tokio::time::Instant::now();
+        let pacer = options.pacer();
+        let job_pacer = pacer.clone();
         let inner = records
             .enumerate()
-            .then(move |(index, record)| {
-                // Pacing happens as records are pulled, before each call starts.
-                let wait = interval.map(|interval| {
-                    let now = tokio::time::Instant::now();
-                    let start = next_start.max(now);
-                    next_start = start + interval;
-                    start
-                });
-                async move {
-                    if let Some(start) = wait {
-                        tokio::time::sleep_until(start).await;
-                    }
-                    (index as u64, record)
-                }
-            })
             .map(move |(index, record)| {
                 let (client, call) = (client.clone(), call.clone());
+                let pacer = job_pacer.clone();
                 async move {
+                    let result = match pacer {
+                        Some(pacer) => pace::paced(pacer, call(client, record)).await,
+                        None => call(client, record).await,
+                    };
                     BulkOutcome {
-                        index,
-                        result: call(client, record).await,
+                        index: index as u64,
+                        result,
                     }
                 }
             })
@@ -212,6 +255,7 @@ impl Client {
             inner,
             summary,
             started: Instant::now(),
+            pacer,
         }
     }
 
@@ -229,7 +273,8 @@ impl Client {
     ///     field_id: 788,
     ///     bounce: BounceData::new(BounceType::HardUser),
     /// });
-    /// let job = client.put_bounces(futures_util::stream::iter(records), BulkOptions::default());
+    /// let options = BulkOptions::default().adaptive(true);
+    /// let job = client.put_bounces(futures_util::stream::iter(records), options);
     /// let summary = job.finish().await;
     /// println!("{} sent, {} failed in {:?}", summary.succeeded, summary.failed, summary.elapsed);
     /// # }
@@ -246,3 +291,6 @@ impl Client {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -63,11 +63,28 @@ impl Client {
         let may_retry = policy.may_retry(op.is_idempotent());
         // Without a subscriber that wants the span, skip its bookkeeping.
         let traced = !span.is_disabled();
+        // Inside a bulk job, each attempt waits for the job's pace.
+        let pacer = crate::bulk::pace::current();
         let call = async move {
             let mut number = 0u32;
             let mut attempt_started = started;
+            let mut deadline = deadline;
             let outcome = loop {
                 number += 1;
+                let turn = match &pacer {
+                    Some(pacer) => {
+                        let turn = Box::pin(pacer.turn()).await;
+                        attempt_started = Instant::now();
+                        if number == 1 {
+                            // Waiting for the first turn is not the call's time.
+                            deadline = attempt_started
+                                .checked_add(settings.deadline)
+                                .unwrap_or(deadline);
+                        }
+                        Some(turn)
+                    }
+                    None => None,
+                };
                 if traced {
                     set_span_field("attempt", number);
                 }
@@ -90,6 +107,9 @@ impl Client {
                     let result = scoped.as_mut().await;
                     let seen = exchange::seen(scoped).map(|seen| *seen).unwrap_or_default();
                     let outcome = classify(op, settings, result, seen, limit, traced);
+                    if let Some(turn) = turn {
+                        turn.finish(outcome.as_ref().err());
+                    }
                     if tracing::enabled!(Level::DEBUG) {
                         attempt_finished(number, attempt_started, outcome.is_ok());
                     }

@@ -5,6 +5,8 @@
 //!   spec, with typed `When`/`Then` wrappers in [`operations`].
 //! - [`Sandbox`]: a loopback mock NP6 that answers from fixtures (the
 //!   crate's corpus, or yours) and hands back a ready client.
+//! - [`serve`]: the sandbox on a port of your choosing, for other tools,
+//!   hardened against floods (bounded connections, timeouts and bodies).
 //!
 //! ```
 //! use httpmock::MockServer;
@@ -42,6 +44,8 @@ mod generated {
 }
 
 mod sandbox;
+mod standalone;
 
 pub use generated::{MockServerExt, operations};
 pub use sandbox::{Sandbox, SandboxBuilder, respond};
+pub use standalone::{Limits, serve};

@@ -1,0 +1,87 @@
+//! `np6`: the NP6 API from the command line, built on `np6-client`.
+//!
+//! The binary is a thin `main` over [`main`]; each subcommand has its own
+//! module. Two modules are public for the maintainers' tools:
+//! [`fault`], a loopback NP6 that admits a set rate and counts what it
+//! receives, and [`bench`](mod@bench), the measurement of bulk pacing against it.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub mod bench;
+mod bounce;
+mod call;
+mod cli;
+mod failure;
+pub mod fault;
+mod import;
+mod key;
+mod output;
+mod redlist;
+mod sandbox;
+mod when;
+
+use cli::{Args, Command};
+use failure::Failure;
+
+/// Runs the command line: parses the arguments, runs the subcommand, and
+/// returns its exit code (0 success, 1 some records rejected, 2 could not
+/// run). Errors are one line on stderr.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.global.verbose {
+        init_tracing();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return report(Failure::cannot_run(format!("cannot start: {e}"))),
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(failure) => report(failure),
+    }
+}
+
+/// Prints a failure's line on stderr and gives its exit code.
+fn report(failure: Failure) -> ExitCode {
+    let (line, code) = failure.into_report();
+    output::note(&line);
+    code
+}
+
+async fn run(args: Args) -> Result<ExitCode, Failure> {
+    let global = args.global;
+    match args.command {
+        Command::Redlist(cmd) => redlist::run(&global, cmd).await,
+        Command::Bounce(cmd) => bounce::run(&global, cmd).await,
+        Command::Bounces(cli::Bounces::Import(cmd)) => import::run(&global, cmd).await,
+        Command::Call(cmd) => call::run(&global, cmd).await,
+        Command::Operations => call::list_operations(),
+        Command::Sandbox(cmd) => sandbox::run(cmd).await,
+        Command::Completions { shell } => {
+            output::print(&cli::completions(shell))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `--verbose`: the client's and this tool's events on stderr. The client
+/// never logs the key; other libraries' events are left out.
+fn init_tracing() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter = Targets::new()
+        .with_target("np6_client", LevelFilter::DEBUG)
+        .with_target("np6", LevelFilter::DEBUG);
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
+}

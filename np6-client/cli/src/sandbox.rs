@@ -1,0 +1,54 @@
+//! `np6 sandbox`: the fixture sandbox as a mock NP6 on loopback, behind
+//! the library's hardened front server (`np6_client::mock::serve`).
+
+use std::process::ExitCode;
+
+use np6_client::mock::{Limits, Sandbox};
+
+use crate::cli;
+use crate::failure::Failure;
+
+pub(crate) async fn run(cmd: cli::Sandbox) -> Result<ExitCode, Failure> {
+    init_logs();
+    let mut builder = Sandbox::builder();
+    if let Some(dir) = &cmd.fixtures {
+        builder = builder.fixtures_dir(dir);
+    }
+    let sandbox = builder.start().await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cmd.port))
+        .await
+        .map_err(|e| {
+            Failure::cannot_run(format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port))
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Failure::cannot_run(format!("cannot read the address: {e}")))?;
+    crate::output::print(&format!(
+        "mock NP6 at http://{address} ({} fixtures); send any X-Key; Ctrl-C stops it\n",
+        sandbox.fixtures().count()
+    ))?;
+    tokio::select! {
+        () = np6_client::mock::serve(listener, &sandbox, Limits::default()) => {}
+        stop = tokio::signal::ctrl_c() => {
+            stop.map_err(|e| Failure::cannot_run(format!("cannot wait for Ctrl-C: {e}")))?;
+        }
+    }
+    crate::output::print("mock NP6 stopped\n")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per request on stdout: the fixture it matched, or why none did.
+fn init_logs() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stdout)
+        .with_target(false);
+    let filter = Targets::new().with_target("np6_client::mock", LevelFilter::INFO);
+    let _ = tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .try_init();
+}

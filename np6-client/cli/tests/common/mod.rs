@@ -1,0 +1,62 @@
+//! Shared by the command-line tests: running `np6` with a canary key, and
+//! checking that the key never shows in what it prints.
+
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::io::Write;
+use std::process::Output;
+use std::time::Duration;
+
+/// The key every test passes: it must never appear in any output.
+pub const CANARY: &str = "canary-KEY-5f3e9a1c";
+
+/// `np6` with the canary key and `base_url`, nothing else from the
+/// environment that could change its behaviour.
+pub fn np6(base_url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("np6"));
+    cmd.env_clear()
+        .env("NP6_API_KEY", CANARY)
+        .env("NP6_BASE_URL", base_url)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd
+}
+
+/// Runs `cmd` with `stdin`, bounded in time; checks the canary is absent.
+pub async fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Output {
+    let stdin = stdin.to_vec();
+    let output = tokio::task::spawn_blocking(move || {
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("np6 starts");
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(&stdin);
+        }
+        child.wait_with_output().expect("np6 ends")
+    });
+    let output = tokio::time::timeout(Duration::from_secs(120), output)
+        .await
+        .expect("np6 ends within 2 minutes")
+        .expect("the runner");
+    assert_key_absent(&output);
+    output
+}
+
+pub fn assert_key_absent(output: &Output) {
+    for text in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(text);
+        assert!(!text.contains(CANARY), "the key was printed: {text}");
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn code(output: &Output) -> Option<i32> {
+    output.status.code()
+}
