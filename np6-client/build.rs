@@ -15,12 +15,15 @@
 //! - `constructors.rs`: `new` and `with_*` for every generated struct;
 //! - `np6.yaml`: a copy of the spec, embedded as `np6_client::spec::SPEC_YAML`;
 //! - with the `mock` feature, `httpmock.rs` (progenitor's typed httpmock
-//!   helpers) and `bundled_fixtures.rs` (the fixture corpus as constants).
+//!   helpers, private), `mock_ext.rs` (their sealed public trait) and
+//!   `bundled_fixtures.rs` (the fixture corpus as constants).
 
 #[path = "build/constructors.rs"]
 mod constructors;
 #[path = "src/files.rs"]
 mod files;
+#[path = "build/mock_ext.rs"]
+mod mock_ext;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/open_enum.rs"]
@@ -104,7 +107,12 @@ fn run() -> BuildResult<()> {
         let mocks = generator
             .httpmock(&with_errors.document, "crate")
             .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
-        write(&out_dir.join("httpmock.rs"), &syn::parse2(mocks)?)?;
+        let helpers: syn::File = syn::parse2(mocks)?;
+        write(
+            &out_dir.join("mock_ext.rs"),
+            &syn::parse2(mock_ext::generate(&helpers)?)?,
+        )?;
+        write(&out_dir.join("httpmock.rs"), &helpers)?;
         bundle_fixtures(&manifest_dir, &out_dir)?;
     }
 

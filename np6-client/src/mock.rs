@@ -46,6 +46,8 @@ mod generated {
 mod sandbox;
 mod standalone;
 
-pub use generated::{MockServerExt, operations};
+include!(concat!(env!("OUT_DIR"), "/mock_ext.rs"));
+
+pub use generated::operations;
 pub use sandbox::{Sandbox, SandboxBuilder, respond};
 pub use standalone::{Limits, serve};

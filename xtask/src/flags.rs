@@ -22,6 +22,10 @@ pub enum Command {
     ImportHar(ImportHar),
     /// Which operation x documented status has a fixture.
     Coverage(Coverage),
+    /// Grow copies of the spec by each usual kind of growth and check with
+    /// cargo-semver-checks that none breaks a consumer (and that the two
+    /// controls do).
+    Growth(Growth),
     /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
     Mock(Mock),
     /// Benchmarks (release build): client overhead, bulk throughput and
@@ -77,6 +81,19 @@ pub struct Coverage {
     /// A fixture folder or file; repeat for several (default: openapi/fixtures).
     #[arg(long = "fixtures")]
     pub fixtures: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Growth {
+    /// The cargo-semver-checks binary (default: `cargo semver-checks`).
+    #[arg(long)]
+    pub semver_checks: Option<PathBuf>,
+    /// Check the default features only (default: with `mock` too).
+    #[arg(long)]
+    pub default_features_only: bool,
+    /// Check only the kinds whose name starts with this (default: all).
+    #[arg(long)]
+    pub only: Option<String>,
 }
 
 #[derive(Args)]

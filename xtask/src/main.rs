@@ -7,6 +7,7 @@
 mod bench;
 mod coverage;
 mod flags;
+mod growth;
 mod import_har;
 mod inputs;
 mod mock;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::ImportHar(args) => import_har::run(args),
         Command::Coverage(args) => coverage::run(args),
+        Command::Growth(args) => growth::run(args),
         Command::Mock(args) => mock::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchBulk(args) => bench::bulk::run_one(args),

@@ -4,6 +4,7 @@
 //! - [`model`]: the spec, checked and compiled into validators;
 //! - [`validate`]: fixtures against the spec;
 //! - [`replay`]: fixtures through the generated client;
+//! - [`equivalence`]: when two bodies say the same thing to NP6;
 //! - [`har`]: HTTP Archives into fixtures;
 //! - [`coverage`]: which operation and status has a fixture;
 //! - [`report`]: the text and JSON output shared by the commands;
@@ -11,6 +12,7 @@
 //! - [`loopback`]: the one loopback HTTP server of the tests and benchmarks.
 
 pub mod coverage;
+pub mod equivalence;
 pub mod har;
 pub mod loopback;
 pub mod model;

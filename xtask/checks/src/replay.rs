@@ -14,9 +14,11 @@ use std::time::Duration;
 use httpmock::{HttpMockRequest, MockServer};
 use np6_client::fixture::{Fixture, REDACTED};
 use np6_client::{Client, ErrorKind, RetryPolicy};
+use np6_spec::ResponseBody;
 use serde_json::Value;
 
-use crate::model::Model;
+use crate::equivalence::canonical;
+use crate::model::{CheckedOperation, Model};
 use crate::report::{FixtureResult, Issue, Report};
 
 /// Replays every fixture of `files`.
@@ -74,7 +76,16 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
                 sent == query
             });
             if let Some(body) = &request.body {
-                when.json_body(body.clone());
+                // Compared under the spec's equivalences (see
+                // `equivalence`): an explicit null for an optional nullable
+                // property is the same body as one without it.
+                let root = model.spec.raw().clone();
+                let schema = request_schema(op).unwrap_or(Value::Null);
+                let recorded = canonical(&root, &schema, body);
+                when.is_true(move |req| {
+                    serde_json::from_slice::<Value>(req.body_ref())
+                        .is_ok_and(|sent| canonical(&root, &schema, &sent) == recorded)
+                });
             }
             np6_client::mock::respond(then, fixture);
         })
@@ -137,9 +148,13 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
                     .and_then(|(_, json)| serde_json::from_str(json).ok())
                     .unwrap_or(Value::Null),
             };
-            if let Some(diff) =
-                first_difference(&normalize(&recorded), &normalize(&value), "response.body")
-            {
+            let root = model.spec.raw();
+            let schema = success_schema(op, response.status).unwrap_or(Value::Null);
+            if let Some(diff) = first_difference(
+                &canonical(root, &schema, &recorded),
+                &canonical(root, &schema, &value),
+                "response.body",
+            ) {
                 issues.push(Issue::new(
                     &diff.0,
                     format!("the client decodes something else: {}", diff.1),
@@ -194,6 +209,21 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
     issues
 }
 
+/// The JSON schema of an operation's request body.
+fn request_schema(op: &CheckedOperation) -> Option<Value> {
+    let op: &np6_spec::Operation = op;
+    op.body.as_ref()?.json_schema.clone()
+}
+
+/// The JSON schema of an operation's answer with `status`.
+fn success_schema(op: &CheckedOperation, status: u16) -> Option<Value> {
+    let op: &np6_spec::Operation = op;
+    match &op.responses.get(&status)?.body {
+        ResponseBody::Json(schema) => Some(schema.clone()),
+        _ => None,
+    }
+}
+
 /// Why a request the client sent is not the recorded one.
 fn difference(fixture: &Fixture, sent: &HttpMockRequest) -> String {
     if sent
@@ -212,30 +242,6 @@ fn difference(fixture: &Fixture, sent: &HttpMockRequest) -> String {
             sent.body_ref(),
         )
         .map_or_else(|| "headers differ".to_owned(), |(_, why)| why)
-}
-
-/// Members that serialize as absent (null, `{}`, `[]`) are dropped: typed
-/// values skip empty optional fields.
-pub fn normalize(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(_, v)| !is_empty(v))
-                .map(|(k, v)| (k.clone(), normalize(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
-        other => other.clone(),
-    }
-}
-
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Object(m) => m.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
 }
 
 /// The first place two JSON values differ: location and what.

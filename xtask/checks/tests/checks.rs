@@ -152,6 +152,29 @@ fn replay_catches_a_client_that_differs_from_the_recording() {
     );
 }
 
+#[test]
+fn replay_equates_only_what_the_spec_equates() {
+    let model = model();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // An explicit null for an optional nullable property, an empty
+    // free-form object: the same bodies as the client's, under the spec.
+    let files = np6_checks::fixture_files(&[here("tests/roundtrip")]).expect("readable");
+    assert_eq!(files.len(), 2);
+    assert!(np6_checks::validate::run(&model, &files).ok());
+    let report = runtime.block_on(np6_checks::replay::run(&model, &files));
+    assert!(report.ok(), "{}", report.text("replay"));
+    // A body that really differs (the client adds the path's fieldId) fails.
+    let file = here("tests/drift/body-field-left-out.yaml");
+    let report = runtime.block_on(np6_checks::replay::run(&model, &[file]));
+    let errors = &report.fixtures[0].errors;
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.location == "request" && e.message.contains("\"fieldId\":788")),
+        "{errors:?}"
+    );
+}
+
 fn spec_issues(edit: impl FnOnce(&mut Value)) -> Vec<String> {
     let text = std::fs::read_to_string(np6_checks::default_spec()).expect("spec");
     let mut spec: Value = serde_saphyr::from_str(&text).expect("YAML");

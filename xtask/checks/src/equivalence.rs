@@ -1,0 +1,178 @@
+//! When two JSON bodies say the same thing to NP6.
+//!
+//! The generated types cannot tell an absent optional property from an
+//! explicit `null` when the property is nullable, nor from `{}` when it is
+//! a free-form object, nor from `[]` when it is an array: typify maps all
+//! of them to one Rust value (`None`, an empty map, an empty list) and
+//! leaves it out when encoding. NP6 documents no difference between them
+//! either. So a recording and the client's body are compared in a
+//! canonical form where, for each *optional* property whose schema says so,
+//! an explicit `null`, `{}` or `[]` is the same as leaving it out. Nothing
+//! else is equated: a required property, a non-empty value, a property the
+//! schema does not describe, or a value of another kind still differs.
+//! ARCHITECTURE.md states the rule; `replay` applies it to request and
+//! response bodies.
+
+use np6_spec::resolve;
+use serde_json::{Map, Value};
+
+/// `value` in canonical form under `schema` (a schema of the document
+/// `root`, possibly a `$ref`).
+///
+/// ```
+/// use serde_json::json;
+/// let root = json!({});
+/// let schema = json!({"type": "object", "required": ["id"], "properties": {
+///     "id": {"type": "string", "nullable": true},
+///     "at": {"type": "string", "nullable": true},
+///     "detail": {"type": "object", "additionalProperties": true}
+/// }});
+/// let canonical = |v| np6_checks::equivalence::canonical(&root, &schema, &v);
+/// // Optional: null and {} are the same as absent.
+/// assert_eq!(canonical(json!({"id": "a", "at": null, "detail": {}})), json!({"id": "a"}));
+/// // Required: an explicit null stays.
+/// assert_eq!(canonical(json!({"id": null})), json!({"id": null}));
+/// ```
+pub fn canonical(root: &Value, schema: &Value, value: &Value) -> Value {
+    let schema = resolve(root, schema);
+    match value {
+        Value::Object(members) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let mut out = Map::new();
+            for (name, member) in members {
+                let Some(property) = properties.and_then(|p| p.get(name)) else {
+                    out.insert(name.clone(), member.clone());
+                    continue;
+                };
+                let property = resolve(root, property);
+                if !required.contains(&name.as_str()) && same_as_absent(property, member) {
+                    continue;
+                }
+                out.insert(name.clone(), canonical(root, property, member));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => match schema.get("items") {
+            Some(item_schema) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| canonical(root, item_schema, item))
+                    .collect(),
+            ),
+            None => value.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Whether an optional property's value is the same as leaving it out,
+/// by its (resolved) schema.
+fn same_as_absent(schema: &Value, value: &Value) -> bool {
+    let kind = schema.get("type").and_then(Value::as_str);
+    match value {
+        Value::Null => schema.get("nullable") == Some(&Value::Bool(true)),
+        Value::Object(members) if members.is_empty() => {
+            kind == Some("object")
+                && schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_none_or(Map::is_empty)
+        }
+        Value::Array(items) if items.is_empty() => kind == Some("array"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::canonical;
+
+    fn root() -> serde_json::Value {
+        json!({"components": {"schemas": {
+            "Body": {"type": "object", "required": ["kind"], "properties": {
+                "kind": {"type": "string"},
+                "when": {"type": "string", "nullable": true},
+                "strict": {"type": "string"},
+                "extra": {"type": "object", "additionalProperties": true},
+                "detail": {"$ref": "#/components/schemas/Detail"},
+                "tags": {"type": "array", "items": {"type": "string"}}
+            }},
+            "Detail": {"type": "object", "properties": {"message": {"type": "string", "nullable": true}}}
+        }}})
+    }
+
+    fn same(a: serde_json::Value, b: serde_json::Value) -> bool {
+        let root = root();
+        let schema = json!({"$ref": "#/components/schemas/Body"});
+        canonical(&root, &schema, &a) == canonical(&root, &schema, &b)
+    }
+
+    #[test]
+    fn absent_null_empty_object_and_empty_list_are_one_where_the_schema_allows() {
+        assert!(same(
+            json!({"kind": "a", "when": null}),
+            json!({"kind": "a"})
+        ));
+        assert!(same(
+            json!({"kind": "a", "extra": {}}),
+            json!({"kind": "a"})
+        ));
+        assert!(same(json!({"kind": "a", "tags": []}), json!({"kind": "a"})));
+        // Nested, through a $ref.
+        assert!(same(
+            json!({"kind": "a", "detail": {"message": null}}),
+            json!({"kind": "a", "detail": {}})
+        ));
+        // A list of bodies.
+        let root = root();
+        let list = json!({"type": "array", "items": {"$ref": "#/components/schemas/Body"}});
+        assert_eq!(
+            canonical(&root, &list, &json!([{"kind": "a", "when": null}])),
+            json!([{"kind": "a"}])
+        );
+    }
+
+    #[test]
+    fn every_real_difference_still_shows() {
+        // A value against absence, or against another value.
+        assert!(!same(
+            json!({"kind": "a", "when": "2020-01-01T00:00:00Z"}),
+            json!({"kind": "a"})
+        ));
+        assert!(!same(
+            json!({"kind": "a", "extra": {"k": 1}}),
+            json!({"kind": "a"})
+        ));
+        assert!(!same(
+            json!({"kind": "a", "tags": ["t"]}),
+            json!({"kind": "a"})
+        ));
+        assert!(!same(json!({"kind": "a"}), json!({"kind": "b"})));
+        // null where the schema is not nullable.
+        assert!(!same(
+            json!({"kind": "a", "strict": null}),
+            json!({"kind": "a"})
+        ));
+        // {} for an object with properties (not free-form): a value.
+        assert!(!same(
+            json!({"kind": "a", "detail": {}}),
+            json!({"kind": "a"})
+        ));
+        // A required property: null is not absence.
+        assert!(!same(json!({"kind": null}), json!({})));
+        // A property the schema does not describe.
+        assert!(!same(
+            json!({"kind": "a", "other": null}),
+            json!({"kind": "a"})
+        ));
+    }
+}

@@ -1,0 +1,210 @@
+//! `cargo xtask growth`: growing the spec never breaks a consumer.
+//!
+//! Builds the public API of `np6-client` (rustdoc JSON) from the spec as it
+//! is, then from copies grown by each usual kind of growth (see
+//! [`kinds`]), and asks `cargo-semver-checks` whether a consumer of the
+//! first would break on the second. The additive kinds must come out
+//! non-breaking; the two controls (a new required parameter, a removed
+//! property) must come out breaking, which proves the check can fail.
+//!
+//! The client is built from another spec through `NP6_CLIENT_SPEC` (read by
+//! `np6-client/build.rs`), in the workspace's own target folder: after a
+//! `cargo build` only `np6-client` itself is rebuilt for each variant.
+
+mod kinds;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::flags::Growth;
+use crate::output;
+
+/// The cargo-semver-checks release this check is written against.
+pub const SEMVER_CHECKS_VERSION: &str = "0.51.0";
+
+/// What one comparison found.
+enum Verdict {
+    Additive,
+    Breaking(String),
+}
+
+/// Runs the check; exit code 0 when every kind came out as expected, 1
+/// when one did not.
+///
+/// # Errors
+///
+/// When the spec cannot be read, the client cannot be built from a grown
+/// spec, or cargo-semver-checks is missing or fails.
+pub fn run(args: Growth) -> Result<u8, String> {
+    let checker = semver_checks(args.semver_checks)?;
+    let root = np6_checks::project_root();
+    let work = root.join("target/growth");
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let text = std::fs::read_to_string(np6_checks::default_spec())
+        .map_err(|e| format!("cannot read the spec: {e}"))?;
+    let spec = np6_spec::Spec::from_yaml(&text)
+        .map_err(|issues| format!("the spec is not valid: {issues:?}"))?;
+    let features: &[&str] = if args.default_features_only {
+        &[]
+    } else {
+        &["mock"]
+    };
+
+    output::line("growth: the public API of np6-client from the spec as it is...")?;
+    let base = api_of(&root, &work, "base", spec.raw(), features)?;
+    let mut all_as_expected = true;
+    let mut rows = Vec::new();
+    let chosen = kinds::KINDS.iter().filter(|kind| {
+        args.only
+            .as_deref()
+            .is_none_or(|only| kind.name.starts_with(only))
+    });
+    for kind in chosen {
+        let mut grown = spec.raw().clone();
+        let what = match (kind.grow)(&spec, &mut grown) {
+            Ok(what) => what,
+            Err(why) => {
+                rows.push(format!("{:<32} skipped: {why}", kind.name));
+                continue;
+            }
+        };
+        output::line(&format!("growth: {} ({what})...", kind.name))?;
+        let slug: String = kind.name.chars().take_while(|c| *c != ' ').collect();
+        let current = api_of(&root, &work, &slug, &grown, features)?;
+        let verdict = compare(&checker, &base, &current)?;
+        let expected = if kind.additive {
+            "non-breaking"
+        } else {
+            "breaking"
+        };
+        let (got, ok) = match &verdict {
+            Verdict::Additive => ("non-breaking", kind.additive),
+            Verdict::Breaking(_) => ("breaking", !kind.additive),
+        };
+        all_as_expected &= ok;
+        rows.push(format!(
+            "{:<32} {got:<13} expected {expected:<13} {}",
+            kind.name,
+            if ok { "ok" } else { "WRONG" }
+        ));
+        if let (Verdict::Breaking(lints), false) = (&verdict, ok) {
+            rows.push(format!("    {lints}"));
+        }
+    }
+    output::line(&format!(
+        "\ncargo xtask growth (features: {}):",
+        if features.is_empty() {
+            "default"
+        } else {
+            "default + mock"
+        }
+    ))?;
+    for row in &rows {
+        output::line(row)?;
+    }
+    Ok(u8::from(!all_as_expected))
+}
+
+/// How to run cargo-semver-checks: the given binary, or the cargo
+/// subcommand on `PATH`.
+fn semver_checks(given: Option<PathBuf>) -> Result<Vec<String>, String> {
+    let command: Vec<String> = match given {
+        Some(path) => vec![path.display().to_string(), "semver-checks".to_owned()],
+        None => vec![env!("CARGO").to_owned(), "semver-checks".to_owned()],
+    };
+    let version = Command::new(&command[0])
+        .args(&command[1..])
+        .arg("--version")
+        .output();
+    match version {
+        Ok(out) if out.status.success() => Ok(command),
+        _ => Err(format!(
+            "cargo-semver-checks is not installed: `cargo install cargo-semver-checks \
+             --version {SEMVER_CHECKS_VERSION} --locked` (or give --semver-checks PATH)"
+        )),
+    }
+}
+
+/// The rustdoc JSON of np6-client built from `spec`, saved as
+/// `work/<name>.json`.
+fn api_of(
+    root: &Path,
+    work: &Path,
+    name: &str,
+    spec: &serde_json::Value,
+    features: &[&str],
+) -> Result<PathBuf, String> {
+    let spec_file = work.join(format!("{name}.spec.json"));
+    let text = serde_json::to_string_pretty(spec).map_err(|e| e.to_string())?;
+    std::fs::write(&spec_file, text).map_err(|e| format!("{}: {e}", spec_file.display()))?;
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(root)
+        .args(["rustdoc", "--quiet", "--package", "np6-client", "--lib"]);
+    for feature in features {
+        command.args(["--features", feature]);
+    }
+    // rustdoc's JSON output is unstable: RUSTC_BOOTSTRAP lets the stable
+    // toolchain write it, as cargo-semver-checks itself does.
+    let status = command
+        .args(["--", "-Z", "unstable-options", "--output-format", "json"])
+        .env("NP6_CLIENT_SPEC", &spec_file)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .status()
+        .map_err(|e| format!("cannot run cargo rustdoc: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "np6-client does not build from the {name} spec ({})",
+            spec_file.display()
+        ));
+    }
+    let built = target_dir(root).join("doc/np6_client.json");
+    let saved = work.join(format!("{name}.json"));
+    std::fs::copy(&built, &saved).map_err(|e| format!("{}: {e}", built.display()))?;
+    Ok(saved)
+}
+
+/// The target folder cargo builds into here.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// cargo-semver-checks' verdict on `current` against `baseline`.
+fn compare(checker: &[String], baseline: &Path, current: &Path) -> Result<Verdict, String> {
+    let out = Command::new(&checker[0])
+        .args(&checker[1..])
+        .arg("check-release")
+        .arg("--baseline-rustdoc")
+        .arg(baseline)
+        .arg("--current-rustdoc")
+        .arg(current)
+        .output()
+        .map_err(|e| format!("cannot run cargo-semver-checks: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        return Ok(Verdict::Additive);
+    }
+    let lints: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("--- failure "))
+        .map(|l| l.split(':').next().unwrap_or(l))
+        .collect();
+    if text.contains("semver requires new major version") || !lints.is_empty() {
+        Ok(Verdict::Breaking(lints.join(", ")))
+    } else {
+        Err(format!("cargo-semver-checks failed:\n{text}"))
+    }
+}
