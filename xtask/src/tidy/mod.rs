@@ -104,6 +104,53 @@ fn nothing_in_the_client_sources_names_an_operation() {
 }
 
 #[test]
+fn only_np6_spec_reads_the_spec() {
+    let mut failures = Vec::new();
+    for (path, text) in tracked_rust_files() {
+        let code = code_only(&text);
+        let uses = |word: &str| code.lines().any(|line| contains_word(line, word));
+        // The typed OpenAPI document: the model, and the build script that
+        // hands progenitor its adapted copy.
+        let typed_document =
+            path.starts_with("np6-client/np6-spec/") || path.starts_with("np6-client/build");
+        if uses("openapiv3") && !typed_document {
+            failures.push(format!(
+                "{path}: uses openapiv3: read the spec through np6_spec::Spec, the one model (ARCHITECTURE.md)"
+            ));
+        }
+        // YAML: the spec (the model) and fixtures (their format), and
+        // tests that edit documents.
+        let yaml = path.starts_with("np6-client/np6-spec/")
+            || path == "np6-client/src/fixture.rs"
+            || path.contains("/tests/");
+        if uses("serde_saphyr") && !yaml {
+            failures.push(format!(
+                "{path}: parses YAML: read the spec through np6_spec::Spec, fixtures through np6_client::fixture"
+            ));
+        }
+    }
+    report(&failures);
+}
+
+#[test]
+fn only_secret_rs_exposes_the_key() {
+    let mut failures = Vec::new();
+    for (path, text) in tracked_rust_files() {
+        let code = code_only(&text);
+        if path != "np6-client/src/secret.rs"
+            && code
+                .lines()
+                .any(|line| line.contains("expose_secret") || line.contains("ExposeSecret"))
+        {
+            failures.push(format!(
+                "{path}: exposes the API key: only np6-client/src/secret.rs may, so that every exit is masked in one place"
+            ));
+        }
+    }
+    report(&failures);
+}
+
+#[test]
 fn no_module_imports_another_in_a_circle() {
     let files = tracked_files();
     let mut failures = Vec::new();
