@@ -106,12 +106,13 @@ pub struct Mock {
     pub fixtures: Option<PathBuf>,
 }
 
-/// One of the three benchmarks of `bench`.
+/// One of the benchmarks of `bench`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchPart {
     Overhead,
     Bulk,
     Validation,
+    Pace,
 }
 
 #[derive(Args)]
@@ -119,7 +120,7 @@ pub struct Bench {
     /// Small sizes, a few seconds, targets not enforced.
     #[arg(long)]
     pub quick: bool,
-    /// Run one benchmark only (default: all three).
+    /// Run one benchmark only (default: all).
     #[arg(long, value_enum)]
     pub only: Option<BenchPart>,
 }

@@ -10,11 +10,15 @@
 //!    vs raw reqwest; peak memory with 10x the records (target <= 1.2x).
 //! 3. [`validation`]: `validate` over a generated corpus, on one core and
 //!    on all, and vs openapi-core on the same files (target >= 100x).
+//! 4. [`pace`]: bulk jobs against a server that admits R requests per
+//!    second: the adaptive pace at R = 40 and 400 with the same defaults
+//!    (targets: steady rate >= 0.90 R, <= 2% of requests answered 429).
 //!
 //! The servers are in [`server`], the `/proc` readers in [`proc`].
 
 pub mod bulk;
 pub mod overhead;
+pub mod pace;
 pub mod proc;
 pub mod server;
 pub mod validation;
@@ -144,6 +148,10 @@ pub fn run(args: Bench) -> Result<u8, String> {
         eprintln!("bench: validation...");
         rows.extend(validation::validation(&exe, sizes)?);
     }
+    if runs(BenchPart::Pace) {
+        eprintln!("bench: bulk pace against a server that admits R requests/s...");
+        rows.extend(pace::pace(sizes)?);
+    }
     crate::output::print(&table(&rows, sizes.enforce))?;
     let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
     Ok(u8::from(missed))
@@ -250,6 +258,14 @@ mod tests {
             rows.iter().all(|r| r.ratio.is_finite() && r.ratio > 0.0),
             "{rows:?}"
         );
+    }
+
+    #[test]
+    fn the_pace_benchmark_runs_a_small_adaptive_job() {
+        let rows = pace::pace(tiny()).expect("pace runs");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows[0].ratio > 0.0 && rows[1].ratio >= 0.0, "{rows:?}");
+        assert!(rows.iter().all(|r| r.target.is_none()), "{rows:?}");
     }
 
     #[test]
