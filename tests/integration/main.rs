@@ -4,6 +4,8 @@ mod bulk;
 mod consumer;
 mod errors;
 mod faults;
+mod fixture_files;
 mod har;
+mod har_leaks;
 mod record;
 mod wire;

@@ -25,7 +25,8 @@ pub enum Command {
     /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
     Mock(Mock),
     /// Benchmarks (release build): client overhead, bulk throughput and
-    /// memory, validation throughput. Exit 1 when a target is missed.
+    /// memory, validation and HAR import throughput. Exit 1 when a target
+    /// is missed.
     Bench(Bench),
     /// One bulk benchmark run in this process (used by `bench`).
     #[command(hide = true)]
@@ -70,6 +71,9 @@ pub struct ImportHar {
     /// Where to write (default: openapi/fixtures/recorded).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also import entries for hosts other than the spec's servers.
+    #[arg(long)]
+    pub any_host: bool,
 }
 
 #[derive(Args)]
@@ -89,12 +93,13 @@ pub struct Mock {
     pub fixtures: Option<PathBuf>,
 }
 
-/// One of the three benchmarks of `bench`.
+/// One of the four benchmarks of `bench`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchPart {
     Overhead,
     Bulk,
     Validation,
+    Har,
 }
 
 #[derive(Args)]
@@ -102,7 +107,7 @@ pub struct Bench {
     /// Small sizes, a few seconds, targets not enforced.
     #[arg(long)]
     pub quick: bool,
-    /// Run one benchmark only (default: all three).
+    /// Run one benchmark only (default: all four).
     #[arg(long, value_enum)]
     pub only: Option<BenchPart>,
 }

@@ -10,10 +10,14 @@
 //!    vs raw reqwest; peak memory with 10x the records (target <= 1.2x).
 //! 3. [`validation`]: `validate` over a generated corpus, on one core and
 //!    on all, and vs openapi-core on the same files (target >= 100x).
+//! 4. [`har`]: `import-har` over a generated archive: entries per second,
+//!    and the time per entry at the full size vs a tenth (target <= 1.5:
+//!    linear).
 //!
 //! The servers are in [`server`], the `/proc` readers in [`proc`].
 
 pub mod bulk;
+pub mod har;
 pub mod overhead;
 pub mod proc;
 pub mod server;
@@ -34,6 +38,8 @@ pub struct Sizes {
     pub rounds: usize,
     pub bulk_records: u64,
     pub fixtures: usize,
+    /// Entries of the generated HTTP Archive.
+    pub har_entries: usize,
     /// Whether the validation benchmark installs openapi-core from PyPI
     /// and compares (not in `cargo test`: no network there).
     pub openapi_core: bool,
@@ -50,6 +56,7 @@ impl Sizes {
             rounds: 101,
             bulk_records: 100_000,
             fixtures: 10_000,
+            har_entries: 100_000,
             openapi_core: true,
             enforce: true,
         }
@@ -63,6 +70,7 @@ impl Sizes {
             rounds: 3,
             bulk_records: 2_000,
             fixtures: 300,
+            har_entries: 5_000,
             openapi_core: true,
             enforce: false,
         }
@@ -144,6 +152,10 @@ pub fn run(args: Bench) -> Result<u8, String> {
         eprintln!("bench: validation...");
         rows.extend(validation::validation(&exe, sizes)?);
     }
+    if runs(BenchPart::Har) {
+        eprintln!("bench: import-har ({} entries)...", sizes.har_entries);
+        rows.extend(har::har(sizes)?);
+    }
     crate::output::print(&table(&rows, sizes.enforce))?;
     let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
     Ok(u8::from(missed))
@@ -213,6 +225,7 @@ mod tests {
             rounds: 1,
             bulk_records: 100,
             fixtures: 20,
+            har_entries: 200,
             openapi_core: false,
             enforce: false,
         }
@@ -250,6 +263,14 @@ mod tests {
             rows.iter().all(|r| r.ratio.is_finite() && r.ratio > 0.0),
             "{rows:?}"
         );
+    }
+
+    #[test]
+    fn the_har_benchmark_imports_every_entry() {
+        let rows = har::har(tiny()).expect("import-har runs");
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].ratio.is_finite() && rows[0].ratio > 0.0, "{rows:?}");
+        assert!(rows[0].detail.contains("entries/s"), "{rows:?}");
     }
 
     #[test]
