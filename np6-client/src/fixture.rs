@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-mod servable;
+mod limits;
+
+pub use limits::MAX_DEPTH;
 
 /// What stands in a fixture wherever a secret was.
 pub const REDACTED: &str = "REDACTED";
@@ -354,13 +356,13 @@ impl Fixture {
         if bytes.contains(&0) {
             return Err("the file is binary, not YAML or JSON".to_owned());
         }
-        if let Ok(fixture) = serde_json::from_slice(bytes) {
-            return Ok(fixture);
+        if let Ok(fixture) = serde_json::from_slice::<Self>(bytes) {
+            return fixture.check_depth().map(|()| fixture);
         }
         let text =
             std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text: {e}"))?;
-        let value: Value =
-            serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+        let value: Value = serde_saphyr::from_str_with_options(text, limits::yaml_options())
+            .map_err(|e| {
                 // The parser's message is followed by a source snippet: keep one line.
                 let message = e.to_string();
                 format!(
@@ -382,9 +384,7 @@ impl Fixture {
     /// When a value cannot be written as YAML.
     #[cfg(feature = "fixtures")]
     pub fn to_yaml(&self) -> Result<String, String> {
-        serde_saphyr::to_string(self)
-            .map_err(|e| e.to_string())
-            .and_then(fits)
+        self.fits(serde_saphyr::to_string(self).map_err(|e| e.to_string()))
     }
 
     /// The fixture as pretty JSON text, the form record mode writes.
@@ -394,38 +394,8 @@ impl Fixture {
     /// When the text would be larger than [`MAX_FILE_BYTES`], which
     /// [`read_file`] refuses.
     pub fn to_json(&self) -> Result<String, String> {
-        serde_json::to_string_pretty(self)
-            .map_err(|e| e.to_string())
-            .and_then(fits)
+        self.fits(serde_json::to_string_pretty(self).map_err(|e| e.to_string()))
     }
-}
-
-/// The text of a fixture file a writer makes, if a reader accepts its size.
-fn fits(text: String) -> Result<String, String> {
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "the fixture would take {} bytes, more than the {MAX_FILE_BYTES} a fixture file may hold",
-            text.len()
-        ));
-    }
-    Ok(text)
-}
-
-/// The YAML parser's limits: above anything a file of [`MAX_FILE_BYTES`]
-/// can hold (every node takes at least two bytes, and opens and closes at
-/// most two events), and deep enough for any fixture a writer makes (the
-/// JSON it decodes stops at 128 levels; a fixture adds two).
-#[cfg(feature = "fixtures")]
-fn yaml_options() -> serde_saphyr::Options {
-    let bytes = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_reader_input_bytes = Some(bytes);
-    budget.max_nodes = bytes;
-    budget.max_events = bytes.saturating_mul(2);
-    budget.max_depth = 160;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options
 }
 
 /// Whether a header or query parameter name looks like it carries a

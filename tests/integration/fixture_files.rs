@@ -309,3 +309,42 @@ fn class3_validated_fixture_never_makes_the_sandbox_answer_500() {
         assert_eq!(status.ok(), Some(fixture.response.status), "{case}");
     }
 }
+
+#[test]
+fn class3_deep_bodies_are_refused_alike_by_writers_and_reader() {
+    let nested = |levels: usize| {
+        let mut fixture = large_redlist(1);
+        let mut body = serde_json::json!(1);
+        for _ in 0..levels {
+            body = serde_json::json!([body]);
+        }
+        fixture.response.body = Some(body);
+        fixture
+    };
+    let deepest = nested(np6_client::fixture::MAX_DEPTH - 2);
+    let yaml = deepest.to_yaml().expect("as deep as a reader reads");
+    assert_eq!(Fixture::parse(yaml.as_bytes()), Ok(deepest));
+    let too_deep = nested(np6_client::fixture::MAX_DEPTH - 1);
+    assert!(too_deep.to_yaml().unwrap_err().contains("levels deep"));
+    assert!(too_deep.to_json().unwrap_err().contains("levels deep"));
+    // Far deeper YAML is refused by the reader's budget, not by the stack.
+    let text = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let refused = within(move || Fixture::parse(text.as_bytes()));
+    assert!(refused.is_err());
+}
+
+#[test]
+fn class3_deep_json_is_refused_like_deep_yaml() {
+    let mut fixture = large_redlist(1);
+    let mut body = serde_json::json!(1);
+    for _ in 0..100 {
+        body = serde_json::json!([body]);
+    }
+    fixture.response.body = Some(body);
+    let json = serde_json::to_string(&fixture).expect("JSON");
+    assert!(
+        Fixture::parse(json.as_bytes())
+            .unwrap_err()
+            .contains("levels deep")
+    );
+}

@@ -27,7 +27,7 @@ fn base64(data: &[u8], alphabet: &[u8; 64]) -> String {
 }
 
 fn padded(mut text: String) -> String {
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push('=');
     }
     text

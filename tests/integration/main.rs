@@ -5,6 +5,7 @@ mod consumer;
 mod errors;
 mod faults;
 mod fixture_files;
+mod fuzz_inputs;
 mod har;
 mod har_leaks;
 mod record;
