@@ -270,6 +270,13 @@ pub fn files_below(dir: &std::path::Path) -> std::io::Result<Vec<std::path::Path
 
 /// The bytes of a fixture file, the one way fixture files are read.
 ///
+/// ```
+/// # #[cfg(unix)] {
+/// let refused = np6_client::fixture::read_file("/dev/zero".as_ref()).unwrap_err();
+/// assert_eq!(refused, "not a regular file (a device)");
+/// # }
+/// ```
+///
 /// # Errors
 ///
 /// Why the file is refused: it is not a regular file (a FIFO or a device is

@@ -202,6 +202,9 @@ fn class4_xtask_mock_refuses_a_huge_body_and_keeps_serving() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(lines[0].contains("413: request body too large"), "{lines:?}");
+    assert!(
+        lines[0].contains("413: request body too large"),
+        "{lines:?}"
+    );
     assert!(lines[1].contains("getMailRedlist"), "{lines:?}");
 }
