@@ -164,8 +164,10 @@ fn bundle_fixtures(manifest_dir: &Path, out_dir: &Path) -> BuildResult<()> {
             .strip_prefix(root.as_deref().unwrap_or(manifest_dir))
             .unwrap_or(file);
         let name = name.to_string_lossy().replace('\\', "/");
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let bytes = files::read_capped(file, files::MAX_FILE_BYTES)
+            .map_err(|e| format!("fixture {}: {e}", file.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| format!("fixture {}: not UTF-8 text: {e}", file.display()))?;
         entries.push(quote::quote! { (#name, #text) });
     }
     let tokens = quote::quote! {

@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod limits;
+
+pub use limits::MAX_DEPTH;
+
 /// What stands in a fixture wherever a secret was.
 pub const REDACTED: &str = "REDACTED";
 
@@ -249,13 +253,47 @@ pub enum Stage {
     Body,
 }
 
-/// Every fixture file below `dir` (`.yaml`, `.yml`, `.json`), sorted.
+pub use crate::files::MAX_FILE_BYTES;
+
+/// Every fixture file below `dir` (`.yaml`, `.yml`, `.json`), sorted, each
+/// real file once: each real folder is walked once, however many symbolic
+/// links lead to it. A fixture name that is not a regular file (a FIFO, a
+/// device, a dangling link) is listed too, so that [`read_file`] refuses it
+/// by name.
 ///
 /// # Errors
 ///
 /// When a folder cannot be read (the message names it).
 pub fn files_below(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     crate::files::files_below(dir)
+}
+
+/// The bytes of a fixture file, the one way fixture files are read.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// let refused = np6_client::fixture::read_file("/dev/zero".as_ref()).unwrap_err();
+/// assert_eq!(refused, "not a regular file (a device)");
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// Why the file is refused: it is not a regular file (a FIFO or a device is
+/// never opened for reading), it cannot be read, or it is larger than
+/// [`MAX_FILE_BYTES`] (no more than that is ever read).
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    crate::files::read_capped(path, MAX_FILE_BYTES)
+}
+
+/// [`read_file`] with another size limit, for the tools' other inputs
+/// (HTTP Archives).
+///
+/// # Errors
+///
+/// As [`read_file`], with `max_bytes` as the limit.
+pub fn read_file_at_most(path: &std::path::Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    crate::files::read_capped(path, max_bytes)
 }
 
 impl FixtureResponse {
@@ -307,28 +345,42 @@ impl Fixture {
     ///
     /// A plain message when the bytes are empty, binary, not YAML, or not a
     /// fixture.
+    ///
+    /// No file of at most [`MAX_FILE_BYTES`] meets another size limit: JSON
+    /// is read as JSON, and the YAML parser's budget (nodes, events, depth)
+    /// is set above what a file of that size, or any fixture the writers
+    /// make, can hold.
     #[cfg(feature = "fixtures")]
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(format!(
+                "larger than {MAX_FILE_BYTES} bytes, the most a fixture file may hold"
+            ));
+        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err("the file is empty".to_owned());
         }
         if bytes.contains(&0) {
             return Err("the file is binary, not YAML or JSON".to_owned());
         }
+        if let Ok(fixture) = serde_json::from_slice::<Self>(bytes) {
+            return fixture.check_depth().map(|()| fixture);
+        }
         let text =
             std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text: {e}"))?;
-        let value: Value = serde_saphyr::from_str(text).map_err(|e| {
-            // The parser's message is followed by a source snippet: keep one line.
-            let message = e.to_string();
-            format!(
-                "not valid YAML: {}",
-                message
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim_start_matches("error: ")
-            )
-        })?;
+        let value: Value = serde_saphyr::from_str_with_options(text, limits::yaml_options())
+            .map_err(|e| {
+                // The parser's message is followed by a source snippet: keep one line.
+                let message = e.to_string();
+                format!(
+                    "not valid YAML: {}",
+                    message
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches("error: ")
+                )
+            })?;
         Self::from_value(value)
     }
 
@@ -339,7 +391,17 @@ impl Fixture {
     /// When a value cannot be written as YAML.
     #[cfg(feature = "fixtures")]
     pub fn to_yaml(&self) -> Result<String, String> {
-        serde_saphyr::to_string(self).map_err(|e| e.to_string())
+        self.fits(serde_saphyr::to_string(self).map_err(|e| e.to_string()))
+    }
+
+    /// The fixture as pretty JSON text, the form record mode writes.
+    ///
+    /// # Errors
+    ///
+    /// When the text would be larger than [`MAX_FILE_BYTES`], which
+    /// [`read_file`] refuses.
+    pub fn to_json(&self) -> Result<String, String> {
+        self.fits(serde_json::to_string_pretty(self).map_err(|e| e.to_string()))
     }
 }
 

@@ -11,6 +11,9 @@ use std::fmt;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
+#[cfg(feature = "fixtures")]
+mod echoes;
+
 /// What replaces the key, and any other credential, in text the client
 /// shows or writes.
 pub(crate) const REDACTED: &str = "REDACTED";
@@ -86,6 +89,54 @@ impl ApiKey {
             excerpt.push_str("...");
         }
         Some(excerpt)
+    }
+}
+
+#[cfg(feature = "fixtures")]
+impl ApiKey {
+    /// The text with every echo of the key masked by [`REDACTED`], in any
+    /// encoding that decodes back to it: raw, percent-encoded (`%XX` in any
+    /// case, `+` for a space), JSON-escaped (`\u0043`, `\n`...), any mix
+    /// of these, and base64 (standard or URL-safe, at any alignment).
+    /// For the tools that write files from traffic (`import-har`).
+    ///
+    /// ```
+    /// let key = np6_client::ApiKey::new("Key-42");
+    /// assert_eq!(key.redact_echoes("a=%4Bey%2d42&b=\\u004bey-42"), "a=REDACTED&b=REDACTED");
+    /// assert!(!key.redact_echoes("S2V5LTQy").contains("S2V5LTQy"));
+    /// ```
+    pub fn redact_echoes(&self, text: &str) -> String {
+        echoes::redact(text, self.0.expose_secret().as_bytes())
+    }
+
+    /// Masks the key, as [`redact_echoes`](Self::redact_echoes) does, in
+    /// every string and member name of a decoded JSON value (so an escaped
+    /// echo, decoded by the parser, is masked too).
+    ///
+    /// ```
+    /// let key = np6_client::ApiKey::new("Key-42");
+    /// let mut value: serde_json::Value = serde_json::from_str(r#"{"a": ["\u004bey-42"]}"#).unwrap();
+    /// key.redact_json(&mut value);
+    /// assert_eq!(value, serde_json::json!({"a": ["REDACTED"]}));
+    /// ```
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        let mut pending = vec![value];
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::String(text) => *text = self.redact_echoes(text),
+                Value::Array(items) => pending.extend(items.iter_mut()),
+                Value::Object(members) => {
+                    let taken = std::mem::take(members);
+                    *members = taken
+                        .into_iter()
+                        .map(|(name, v)| (self.redact_echoes(&name), v))
+                        .collect();
+                    pending.extend(members.values_mut());
+                }
+                _ => {}
+            }
+        }
     }
 }
 

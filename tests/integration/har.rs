@@ -75,7 +75,7 @@ fn har_entries_become_redacted_valid_fixtures() {
     assert_eq!(imported.skipped.len(), 1);
     assert!(
         imported.skipped[0].contains("entry 3")
-            && imported.skipped[0].contains("not an NP6 operation")
+            && imported.skipped[0].contains("host cdn.example.com is not NP6's")
     );
 
     // What was sent is kept (redacted): the stray credential parameter is

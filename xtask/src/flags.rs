@@ -29,7 +29,8 @@ pub enum Command {
     /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
     Mock(Mock),
     /// Benchmarks (release build): client overhead, bulk throughput and
-    /// memory, validation throughput. Exit 1 when a target is missed.
+    /// memory, validation and HAR import throughput. Exit 1 when a target
+    /// is missed.
     Bench(Bench),
     /// One bulk benchmark run in this process (used by `bench`).
     #[command(hide = true)]
@@ -74,6 +75,9 @@ pub struct ImportHar {
     /// Where to write (default: openapi/fixtures/recorded).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also import entries for hosts other than the spec's servers.
+    #[arg(long)]
+    pub any_host: bool,
 }
 
 #[derive(Args)]
@@ -113,6 +117,7 @@ pub enum BenchPart {
     Bulk,
     Validation,
     Pace,
+    Har,
 }
 
 #[derive(Args)]

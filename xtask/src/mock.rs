@@ -1,10 +1,12 @@
 //! `cargo xtask mock`: the fixture sandbox of `np6_client::mock` as a
-//! standalone mock NP6 for tools in other languages (curl, Python, Postman).
+//! standalone mock NP6 for tools in other languages (curl, Python, Postman),
+//! behind the library's hardened front server (`np6_client::mock::serve`,
+//! as `np6 sandbox`): connection cap, timeouts, 413, accept backoff.
 
 use std::path::Path;
 
-use np6_client::mock::Sandbox;
-use tokio::net::{TcpListener, TcpStream};
+use np6_client::mock::{Limits, Sandbox};
+use tokio::net::TcpListener;
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
@@ -42,30 +44,20 @@ async fn serve(fixtures: &Path, port: u16) -> Result<(), String> {
         .start()
         .await
         .map_err(|e| e.to_string())?;
-    // The sandbox listens on a port of its own choosing; a fixed port is a
-    // loopback forwarder in front of it: raw TCP, bytes passed unchanged
-    // (see `np6_checks::loopback` for the servers that are not hyper).
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let target = sandbox.server().address().to_owned();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Ok(mut outbound) = TcpStream::connect(target).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
-        }
-    });
     line(&format!(
         "mock NP6 at http://{address} ({} fixtures from {}); send any X-Key; Ctrl-C stops it",
         sandbox.fixtures().count(),
         np6_checks::display_path(fixtures)
     ))?;
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    tokio::select! {
+        () = np6_client::mock::serve(listener, &sandbox, Limits::default()) => {}
+        stop = tokio::signal::ctrl_c() => {
+            stop.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+        }
+    }
     line("mock NP6 stopped")
 }

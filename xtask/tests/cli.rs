@@ -148,3 +148,63 @@ fn a_stdout_closed_early_ends_the_command_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn class4_xtask_mock_refuses_a_huge_body_and_keeps_serving() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["mock", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("xtask mock starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the base URL line");
+    let address = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+
+    // Idle connections that never send a byte, then a body far over the
+    // front server's limit: a 413, and the mock still answers.
+    let idle: Vec<_> = (0..64)
+        .map(|_| std::net::TcpStream::connect(&address).expect("connects"))
+        .collect();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+    let huge = 64 << 20;
+    write!(
+        stream,
+        "PUT /targets/x/bounces/788 HTTP/1.1\r\nhost: x\r\nX-Key: any\r\ncontent-type: application/json\r\ncontent-length: {huge}\r\n\r\n"
+    )
+    .expect("sent");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    drop(idle);
+
+    let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+    write!(
+        stream,
+        "GET /targets/redlist/mail HTTP/1.1\r\nhost: x\r\nX-Key: any\r\nconnection: close\r\n\r\n"
+    )
+    .expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let mut lines = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("a log line");
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines[0].contains("413: request body too large"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("getMailRedlist"), "{lines:?}");
+}

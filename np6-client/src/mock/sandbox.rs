@@ -71,8 +71,11 @@ impl SandboxBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`] when a fixture file cannot be read or is not a
-    /// fixture (the message names the file), or there is none.
+    /// [`ErrorKind::Config`] when a fixture file is refused
+    /// ([`read_file`](crate::fixture::read_file): not a regular file, too
+    /// large), is not a fixture, or has an answer that cannot be sent
+    /// ([`Fixture::servable`]); the message names the file. Also when there
+    /// is no fixture.
     pub async fn start(self) -> Result<Sandbox, Error> {
         let fixtures = match &self.dir {
             Some(dir) => load_dir(dir)?,
@@ -80,7 +83,7 @@ impl SandboxBuilder {
                 .iter()
                 .map(|(name, text)| {
                     Fixture::parse(text.as_bytes())
-                        .map(|f| ((*name).to_owned(), f))
+                        .and_then(|f| f.servable().map(|()| ((*name).to_owned(), f)))
                         .map_err(|e| config(format!("bundled fixture {name}: {e}")))
                 })
                 .collect::<Result<_, _>>()?,
@@ -268,10 +271,10 @@ fn load_dir(dir: &Path) -> Result<Vec<(String, Fixture)>, Error> {
                 .unwrap_or(&path)
                 .display()
                 .to_string();
-            let bytes =
-                std::fs::read(&path).map_err(|e| config(format!("{}: {e}", path.display())))?;
-            let fixture =
-                Fixture::parse(&bytes).map_err(|e| config(format!("{}: {e}", path.display())))?;
+            let fixture = crate::fixture::read_file(&path)
+                .and_then(|bytes| Fixture::parse(&bytes))
+                .and_then(|f| f.servable().map(|()| f))
+                .map_err(|e| config(format!("fixture {}: {e}", path.display())))?;
             Ok((name, fixture))
         })
         .collect()

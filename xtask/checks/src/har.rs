@@ -2,10 +2,11 @@
 //! as exported by browser devtools, mitmproxy, Charles or Postman) as
 //! fixture files, with every credential redacted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use np6_client::ApiKey;
 use np6_client::fixture::{
     Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, REDACTED, Source,
     is_credential_name,
@@ -13,6 +14,12 @@ use np6_client::fixture::{
 use serde_json::Value;
 
 use crate::model::Model;
+
+/// The largest HTTP Archive read, in bytes (512 MiB).
+pub const MAX_HAR_BYTES: u64 = 512 * 1024 * 1024;
+
+/// How often [`import_with`] reports progress, in entries.
+pub const PROGRESS_EVERY: usize = 1000;
 
 /// What an import did.
 #[derive(Debug, Default)]
@@ -23,17 +30,47 @@ pub struct Imported {
     pub skipped: Vec<String>,
 }
 
-/// Converts the archive at `har` into fixtures in `out`.
+/// How an import treats the archive.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// Also import entries for hosts other than the spec's servers (by
+    /// default they are skipped with a note).
+    pub any_host: bool,
+}
+
+/// Converts the archive at `har` into fixtures in `out`, NP6's hosts only.
 ///
 /// # Errors
 ///
-/// When the file cannot be read or is not a HAR, or a fixture cannot be
-/// written (the message says which).
+/// See [`import_with`].
 pub fn import(model: &Model, har: &Path, out: &Path) -> Result<Imported, String> {
-    let text =
-        std::fs::read_to_string(har).map_err(|e| format!("cannot read {}: {e}", har.display()))?;
-    let archive: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", har.display()))?;
+    import_with(model, har, out, Options::default(), &mut |_, _| {})
+}
+
+/// Converts the archive at `har` into fixtures in `out`, in time linear in
+/// the number of entries, calling `progress(done, total)` every
+/// [`PROGRESS_EVERY`] entries. Every key the archive sends (the spec's key
+/// header) and every other credential it holds is masked in everything
+/// written, in every encoding that decodes back to it
+/// ([`ApiKey::redact_echoes`]). Existing files are never overwritten.
+///
+/// # Errors
+///
+/// When the file cannot be read (not a regular file, larger than
+/// [`MAX_HAR_BYTES`]) or is not a HAR, or a fixture cannot be written (the
+/// message says which).
+pub fn import_with(
+    model: &Model,
+    har: &Path,
+    out: &Path,
+    options: Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Imported, String> {
+    let bytes = np6_client::fixture::read_file_at_most(har, MAX_HAR_BYTES)
+        .map_err(|e| format!("{}: {e}", har.display()))?;
+    let archive: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not JSON: {e}", har.display()))?;
+    drop(bytes);
     let entries = archive
         .pointer("/log/entries")
         .and_then(Value::as_array)
@@ -42,35 +79,165 @@ pub fn import(model: &Model, har: &Path, out: &Path) -> Result<Imported, String>
         || har.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    let secrets = secrets(model, entries);
+    let hosts: HashSet<String> = model
+        .spec
+        .document
+        .servers
+        .iter()
+        .filter_map(|s| host(&s.url))
+        .collect();
+    let mut names = Names::new(out)?;
     let mut imported = Imported::default();
     for (index, entry) in entries.iter().enumerate() {
-        let fixture = match fixture(model, entry, &source_name, index) {
-            Ok(fixture) => fixture,
-            Err(reason) => {
-                imported.skipped.push(format!("entry {index}: {reason}"));
+        if index > 0 && index % PROGRESS_EVERY == 0 {
+            progress(index, entries.len());
+        }
+        if !options.any_host {
+            let url = entry.pointer("/request/url").and_then(Value::as_str);
+            let found = url.and_then(host);
+            if !found.as_ref().is_some_and(|h| hosts.contains(h)) {
+                let what = found.map_or_else(
+                    || "no absolute URL".to_owned(),
+                    |h| format!("host {h} is not NP6's"),
+                );
+                imported.skipped.push(format!(
+                    "entry {index}: {} (import it with --any-host)",
+                    redact(&secrets, &what)
+                ));
                 continue;
             }
-        };
-        let stem = format!(
-            "{}-{}",
-            fixture.operation.as_deref().unwrap_or("unknown"),
-            fixture.response.status
-        );
-        let mut path = out.join(format!("{stem}.yaml"));
-        let mut n = 1;
-        while path.exists() {
-            n += 1;
-            path = out.join(format!("{stem}-{n}.yaml"));
         }
-        let yaml = fixture
-            .to_yaml()
-            .map_err(|e| format!("entry {index}: cannot write YAML: {e}"))?;
-        std::fs::create_dir_all(out)
-            .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-        std::fs::write(&path, yaml).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        imported.written.push(path);
+        let written = fixture(model, entry, &source_name, index)
+            .and_then(|f| redacted(&secrets, f))
+            .and_then(|f| {
+                let op = f.operation.as_deref().unwrap_or("unknown");
+                let stem = format!("{op}-{}", f.response.status);
+                Ok((stem, f.to_yaml()?))
+            });
+        match written {
+            Ok((stem, yaml)) => imported
+                .written
+                .push(names.write(&stem, &redact(&secrets, &yaml))?),
+            Err(reason) => imported
+                .skipped
+                .push(format!("entry {index}: {}", redact(&secrets, &reason))),
+        }
     }
+    progress(entries.len(), entries.len());
     Ok(imported)
+}
+
+/// The host of an absolute URL, lower case, without port or user.
+fn host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    let host = authority.split(':').next()?;
+    Some(host.to_ascii_lowercase())
+}
+
+/// Every key the archive sends in the spec's key header, and every other
+/// credential value of 8 characters or more (shorter ones would mask
+/// ordinary words), found in one pass.
+fn secrets(model: &Model, entries: &[Value]) -> Vec<ApiKey> {
+    let mut found = BTreeSet::new();
+    let key_header = model.spec.api_key_header.as_str();
+    for entry in entries {
+        for (name, value) in pairs(entry.pointer("/request/headers")) {
+            let is_key = name.eq_ignore_ascii_case(key_header);
+            if (is_key && !value.is_empty()) || (is_credential_name(&name) && value.len() >= 8) {
+                found.insert(value);
+            }
+        }
+        let query = entry.pointer("/request/url").and_then(Value::as_str);
+        for (name, value) in query.map(|u| split_url(u).query).unwrap_or_default() {
+            if is_credential_name(&name) && value.len() >= 8 {
+                found.insert(value);
+            }
+        }
+    }
+    found.into_iter().map(ApiKey::new).collect()
+}
+
+fn redact(secrets: &[ApiKey], text: &str) -> String {
+    secrets
+        .iter()
+        .fold(text.to_owned(), |text, key| key.redact_echoes(&text))
+}
+
+/// The fixture with every secret masked in every string it holds.
+fn redacted(secrets: &[ApiKey], fixture: Fixture) -> Result<Fixture, String> {
+    let mut value = serde_json::to_value(fixture).map_err(|e| e.to_string())?;
+    for key in secrets {
+        key.redact_json(&mut value);
+    }
+    Fixture::from_value(value)
+}
+
+/// The names taken in the output folder, listed once, so that naming an
+/// entry's file costs no search.
+struct Names {
+    out: PathBuf,
+    taken: HashSet<String>,
+    next: HashMap<String, usize>,
+    created: bool,
+}
+
+impl Names {
+    fn new(out: &Path) -> Result<Self, String> {
+        let taken = match std::fs::read_dir(out) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+            Err(e) => return Err(format!("cannot read {}: {e}", out.display())),
+        };
+        Ok(Self {
+            out: out.to_path_buf(),
+            taken,
+            next: HashMap::new(),
+            created: false,
+        })
+    }
+
+    /// Writes `text` under the first free name for `stem`: `stem.yaml`,
+    /// then `stem-2.yaml`... (never over an existing file).
+    fn write(&mut self, stem: &str, text: &str) -> Result<PathBuf, String> {
+        use std::io::Write as _;
+        if !self.created {
+            std::fs::create_dir_all(&self.out)
+                .map_err(|e| format!("cannot create {}: {e}", self.out.display()))?;
+            self.created = true;
+        }
+        loop {
+            let n = self.next.entry(stem.to_owned()).or_insert(1);
+            let name = if *n == 1 {
+                format!("{stem}.yaml")
+            } else {
+                format!("{stem}-{n}.yaml")
+            };
+            *n += 1;
+            if !self.taken.insert(name.clone()) {
+                continue;
+            }
+            let path = self.out.join(&name);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match file {
+                Ok(mut file) => {
+                    file.write_all(text.as_bytes())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+            }
+        }
+    }
 }
 
 fn fixture(model: &Model, entry: &Value, source: &str, index: usize) -> Result<Fixture, String> {
@@ -85,7 +252,7 @@ fn fixture(model: &Model, entry: &Value, source: &str, index: usize) -> Result<F
         .get("url")
         .and_then(Value::as_str)
         .ok_or("no request url")?;
-    let url = reqwest_free_url(url_text)?;
+    let url = split_url(url_text);
     let (op, _) = model
         .match_request(&method, &url.path)
         .map_err(|e| format!("not an NP6 operation ({method} {url_text}): {e}"))?;
@@ -209,11 +376,8 @@ struct SplitUrl {
     query: Vec<(String, String)>,
 }
 
-fn reqwest_free_url(text: &str) -> Result<SplitUrl, String> {
-    let rest = text
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| format!("{text} is not an absolute URL"))?;
+fn split_url(text: &str) -> SplitUrl {
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
     let rest = rest.split('#').next().unwrap_or_default();
     let after_host = rest.find('/').map_or("/", |i| &rest[i..]);
     let (path, query) = after_host.split_once('?').unwrap_or((after_host, ""));
@@ -225,10 +389,10 @@ fn reqwest_free_url(text: &str) -> Result<SplitUrl, String> {
             (decode_query(k), decode_query(v))
         })
         .collect();
-    Ok(SplitUrl {
+    SplitUrl {
         path: path.to_owned(),
         query,
-    })
+    }
 }
 
 fn decode_query(text: &str) -> String {

@@ -43,8 +43,10 @@ pub fn default_fixtures() -> PathBuf {
     project_root().join("openapi/fixtures")
 }
 
-/// Every fixture file below `dirs` (`.yaml`, `.yml`, `.json`), sorted; a
-/// file given by name is taken as it is.
+/// Every fixture file below `dirs` (`.yaml`, `.yml`, `.json`), sorted, each
+/// real folder walked once ([`np6_client::fixture::files_below`]); a path
+/// that is not a folder is taken as it is (the reader refuses what is not a
+/// regular file).
 ///
 /// # Errors
 ///
@@ -52,7 +54,8 @@ pub fn default_fixtures() -> PathBuf {
 pub fn fixture_files(dirs: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for dir in dirs {
-        if dir.is_file() {
+        if std::fs::metadata(dir).map_or(true, |m| !m.is_dir()) {
+            // Taken as it is: the reader says why, if it is not a fixture.
             files.push(dir.clone());
         } else {
             files.extend(np6_client::fixture::files_below(dir)?);

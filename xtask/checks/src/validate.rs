@@ -8,26 +8,12 @@ use serde_json::{Map, Value};
 use crate::model::{CheckedBody, CheckedOperation, CheckedParam, Location, Model};
 use crate::report::{FixtureResult, Issue, Report};
 
-/// Reads a fixture file; a file that is not a fixture is one issue.
+/// Reads a fixture file (the library's one capped reader and parser); a
+/// file that is refused or is not a fixture is one issue.
 pub fn load(path: &Path) -> Result<Fixture, Issue> {
-    let bytes = std::fs::read(path).map_err(|e| Issue::new("file", format!("cannot read: {e}")))?;
-    parse(path, &bytes).map_err(|message| Issue::new("file", message))
-}
-
-/// The cheapest parse path: a `.json` file goes straight through
-/// serde_json into the typed fixture (JSON's types are explicit, so this
-/// accepts exactly what the YAML path accepts from the same text). Any
-/// error, and every other file, takes [`Fixture::parse`], so messages are
-/// the same whichever path a file takes.
-fn parse(path: &Path, bytes: &[u8]) -> Result<Fixture, String> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        && let Ok(fixture) = serde_json::from_slice(bytes)
-    {
-        return Ok(fixture);
-    }
-    Fixture::parse(bytes)
+    np6_client::fixture::read_file(path)
+        .and_then(|bytes| Fixture::parse(&bytes))
+        .map_err(|message| Issue::new("file", message))
 }
 
 /// Checks one fixture against the spec; returns its operation and issues.
@@ -205,6 +191,9 @@ pub fn check<'m>(
             )),
         },
         Some(CheckedBody::Opaque) => {}
+    }
+    if let Err(message) = fixture.servable() {
+        issues.push(Issue::new("response", message));
     }
     if response.body.is_some() && response.body_text.is_some() {
         issues.push(Issue::new("response", "give body or body_text, not both"));

@@ -13,10 +13,14 @@
 //! 4. [`pace`]: bulk jobs against a server that admits R requests per
 //!    second: the adaptive pace at R = 40 and 400 with the same defaults
 //!    (targets: steady rate >= 0.90 R, <= 2% of requests answered 429).
+//! 5. [`har`]: `import-har` over a generated archive: entries per second,
+//!    and the time per entry at the full size vs a tenth (target <= 1.5:
+//!    linear).
 //!
 //! The servers are in [`server`], the `/proc` readers in [`proc`].
 
 pub mod bulk;
+pub mod har;
 pub mod overhead;
 pub mod pace;
 pub mod proc;
@@ -38,6 +42,8 @@ pub struct Sizes {
     pub rounds: usize,
     pub bulk_records: u64,
     pub fixtures: usize,
+    /// Entries of the generated HTTP Archive.
+    pub har_entries: usize,
     /// Whether the validation benchmark installs openapi-core from PyPI
     /// and compares (not in `cargo test`: no network there).
     pub openapi_core: bool,
@@ -54,6 +60,7 @@ impl Sizes {
             rounds: 101,
             bulk_records: 100_000,
             fixtures: 10_000,
+            har_entries: 100_000,
             openapi_core: true,
             enforce: true,
         }
@@ -67,6 +74,7 @@ impl Sizes {
             rounds: 3,
             bulk_records: 2_000,
             fixtures: 300,
+            har_entries: 5_000,
             openapi_core: true,
             enforce: false,
         }
@@ -152,6 +160,10 @@ pub fn run(args: Bench) -> Result<u8, String> {
         eprintln!("bench: bulk pace against a server that admits R requests/s...");
         rows.extend(pace::pace(sizes)?);
     }
+    if runs(BenchPart::Har) {
+        eprintln!("bench: import-har ({} entries)...", sizes.har_entries);
+        rows.extend(har::har(sizes)?);
+    }
     crate::output::print(&table(&rows, sizes.enforce))?;
     let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
     Ok(u8::from(missed))
@@ -221,6 +233,7 @@ mod tests {
             rounds: 1,
             bulk_records: 100,
             fixtures: 20,
+            har_entries: 200,
             openapi_core: false,
             enforce: false,
         }
@@ -266,6 +279,14 @@ mod tests {
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert!(rows[0].ratio > 0.0 && rows[1].ratio >= 0.0, "{rows:?}");
         assert!(rows.iter().all(|r| r.target.is_none()), "{rows:?}");
+    }
+
+    #[test]
+    fn the_har_benchmark_imports_every_entry() {
+        let rows = har::har(tiny()).expect("import-har runs");
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].ratio.is_finite() && rows[0].ratio > 0.0, "{rows:?}");
+        assert!(rows[0].detail.contains("entries/s"), "{rows:?}");
     }
 
     #[test]
