@@ -5,5 +5,8 @@ mod consumer;
 mod errors;
 mod faults;
 mod har;
+mod key_echoes;
+mod limits;
+mod paths;
 mod record;
 mod wire;
