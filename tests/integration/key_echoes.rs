@@ -26,7 +26,7 @@ fn echoes() -> Vec<(&'static str, String)> {
         .chars()
         .map(|c| format!("\\u{:04X}", c as u32))
         .collect();
-    let json_some = format!("\\u0063anary\\/?>key~7f3a9c1e");
+    let json_some = "\\u0063anary\\/?>key~7f3a9c1e".to_owned();
     let percent_upper: String = KEY.bytes().map(|b| format!("%{b:02X}")).collect();
     let percent_lower: String = KEY.bytes().map(|b| format!("%{b:02x}")).collect();
     let percent_mixed: String = KEY

@@ -10,6 +10,9 @@ use np6_client::{Client, ErrorKind, RetryPolicy};
 use np6_tests::CANARY_KEY;
 use np6_tests::faults::{Fault, FaultServer};
 
+/// Sets one duration of a builder.
+type Setting = fn(np6_client::ClientBuilder, Duration) -> np6_client::ClientBuilder;
+
 fn builder(server: &FaultServer) -> np6_client::ClientBuilder {
     Client::builder()
         .api_key(CANARY_KEY)
@@ -29,10 +32,7 @@ async fn class5_duration_max_for_each_setting_does_not_panic() {
         .initial_backoff(max)
         .max_backoff(max)
         .max_retry_after(max);
-    let settings: Vec<(
-        &str,
-        fn(np6_client::ClientBuilder, Duration) -> np6_client::ClientBuilder,
-    )> = vec![
+    let settings: Vec<(&str, Setting)> = vec![
         ("timeout", |b, d| b.timeout(d)),
         ("connect_timeout", |b, d| b.connect_timeout(d)),
         ("deadline", |b, d| b.deadline(d)),
