@@ -135,7 +135,7 @@ impl Client {
                 }
             };
             if traced {
-                set_span_field("duration_ms", started.elapsed().as_millis() as u64);
+                set_span_field("duration_ms", millis(started.elapsed()));
             }
             outcome.map_err(|mut e| {
                 e.set_attempts(number);
@@ -155,12 +155,18 @@ fn set_span_field(name: &str, value: impl tracing::Value) {
     tracing::Span::current().record(name, value);
 }
 
+/// A duration in whole milliseconds for a trace, saturated (a huge wait
+/// is not cut to a small number).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[cold]
 #[inline(never)]
 fn attempt_finished(number: u32, started: Instant, ok: bool) {
     tracing::debug!(
         attempt = number,
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        elapsed_ms = millis(started.elapsed()),
         ok,
         "np6 attempt finished"
     );
@@ -184,15 +190,12 @@ fn next_attempt(
     let now = Instant::now();
     let next_start = later(now, wait);
     if next_start >= deadline {
-        tracing::info!(
-            wait_ms = wait.as_millis() as u64,
-            "np6: no time left for a retry"
-        );
+        tracing::info!(wait_ms = millis(wait), "np6: no time left for a retry");
         return Err(error);
     }
     tracing::info!(
         attempt = number,
-        wait_ms = wait.as_millis() as u64,
+        wait_ms = millis(wait),
         error = %error,
         "np6: retrying"
     );

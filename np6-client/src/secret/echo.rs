@@ -47,7 +47,7 @@ pub(super) struct Needle {
 impl Drop for Needle {
     fn drop(&mut self) {
         // The needles are the key in other words: do not leave them behind.
-        self.chars.iter_mut().for_each(|c| *c = '\0');
+        secrecy::zeroize::Zeroize::zeroize(&mut self.chars);
     }
 }
 
