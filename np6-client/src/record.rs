@@ -85,11 +85,16 @@ impl Recorder {
             }
         };
         let stem = format!("{}-{}", operation.unwrap_or("unknown"), status.as_u16());
+        // The folder is the caller's text: shown with any echo of the key
+        // masked, like the error (which may quote it).
         match self.write_new(&stem, text.as_bytes()).await {
-            Ok(path) => tracing::debug!(path = %path.display(), "np6: exchange recorded"),
+            Ok(path) => {
+                let path = key.redact(&path.to_string_lossy());
+                tracing::debug!(path, "np6: exchange recorded");
+            }
             Err(e) => tracing::warn!(
-                dir = %self.dir.display(),
-                error = %e,
+                dir = key.redact(&self.dir.to_string_lossy()),
+                error = key.redact(&e.to_string()),
                 "np6: cannot record the exchange"
             ),
         }

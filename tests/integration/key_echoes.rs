@@ -258,6 +258,10 @@ async fn class1_debug_of_public_types_hides_the_key() {
     let bounce = np6_tests::bounce(BounceType::HardUser);
     let request = client.put_target_bounce("T1", 7, &bounce);
     assert_no_key("request builder Debug", &format!("{request:?}"));
+    let (captured, _guard) = Captured::install();
+    request.send().await.expect("204");
+    assert!(captured.text().contains("exchange recorded"), "traced");
+    assert_no_key("trace of a recording", &captured.text());
     assert_no_key("ApiKey Debug", &format!("{:?}", ApiKey::new(KEY)));
     let error = Client::builder()
         .api_key(KEY)
