@@ -5,8 +5,10 @@
 //! arguments of the method, optional parameters are setters of the
 //! builder, so a new optional parameter adds a setter and breaks no call.
 //! `send()` then
-//! - checks the arguments as the spec asks (non-empty path segments,
-//!   `x-np6-ordered-params`, `x-np6-body-from-path`) before any request,
+//! - checks the arguments as the spec asks (path segments that a URL can
+//!   carry, `x-np6-ordered-params`, `x-np6-body-from-path`) before any
+//!   request, and asks for a path of its own when progenitor's URL would
+//!   not carry a string path parameter as it is,
 //! - sends date-time query values at whole seconds, as NP6 documents them,
 //! - and runs the call through `Client::execute` (retries, deadline, typed
 //!   errors, tracing), returning the decoded value.
@@ -133,6 +135,7 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
         quote! { let #ident = #value; }
     });
     let checks = checks(op, sig, &args)?;
+    let raw_path = raw_path(op, &args);
     let call_args = sig.args.iter().map(|(ident, _)| ident);
 
     let type_doc = format!(
@@ -180,7 +183,8 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
                 let Self { client, #(#all_fields),* } = self;
                 #(#lend)*
                 #(#checks)*
-                client.execute(OPERATION, || client.inner.#name(#(#call_args),*)).await
+                #raw_path
+                client.execute(OPERATION, raw_path, || client.inner.#name(#(#call_args),*)).await
             }
         }
 
@@ -266,6 +270,9 @@ fn setter(arg: &Arg) -> TokenStream {
 /// The argument checks `send` runs before any request.
 fn checks(op: &Operation, sig: &Signature<'_>, args: &[Arg]) -> BuildResult<Vec<TokenStream>> {
     let mut checks = Vec::new();
+    if has_string_path_param(op) {
+        checks.push(quote! { let mut needs_raw_path = false; });
+    }
     for param in &op.params {
         let Some(arg) = args.iter().find(|a| a.spec_name == param.name) else {
             continue;
@@ -273,9 +280,9 @@ fn checks(op: &Operation, sig: &Signature<'_>, args: &[Arg]) -> BuildResult<Vec<
         let (ident, spec_name) = (&arg.ident, &param.name);
         let in_path = param.location == Location::Path;
         if in_path && param.json_type == "string" {
-            checks.push(
-                quote! { crate::generated_support::check_path_segment(OPERATION, #spec_name, #ident)?; },
-            );
+            checks.push(quote! {
+                needs_raw_path |= crate::generated_support::check_path_segment(OPERATION, #spec_name, #ident)?;
+            });
         }
         if !in_path && param.is_date_time() {
             checks.push(if param.required {
@@ -299,6 +306,34 @@ fn checks(op: &Operation, sig: &Signature<'_>, args: &[Arg]) -> BuildResult<Vec<
         checks.push(body_from_path(op, sig)?);
     }
     Ok(checks)
+}
+
+fn has_string_path_param(op: &Operation) -> bool {
+    op.params
+        .iter()
+        .any(|p| p.location == Location::Path && p.json_type == "string")
+}
+
+/// The path `send` gives `execute` when progenitor's cannot carry a string
+/// path parameter (`generated_support::check_path_segment`): `None` for an
+/// operation without one.
+fn raw_path(op: &Operation, args: &[Arg]) -> TokenStream {
+    if !has_string_path_param(op) {
+        return quote! { let raw_path = ::std::option::Option::None; };
+    }
+    let params = op
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Path)
+        .filter_map(|p| args.iter().find(|a| a.spec_name == p.name))
+        .map(|a| {
+            let (ident, spec_name) = (&a.ident, &a.spec_name);
+            quote! { (#spec_name, &#ident as &dyn ::std::fmt::Display) }
+        });
+    quote! {
+        let raw_path = needs_raw_path
+            .then(|| crate::generated_support::raw_path(OPERATION, &[#(#params),*]));
+    }
 }
 
 /// `x-np6-body-from-path`: fill the body's copy of a path parameter, or

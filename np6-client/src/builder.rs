@@ -60,18 +60,27 @@ struct Config {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let config = &self.config;
+        // Even text the caller gave is shown with any echo of the key masked.
+        let mask = |text: &str| match &config.api_key {
+            Some(key) => key.redact(text),
+            None => text.to_owned(),
+        };
+        let record_dir = config
+            .record_dir
+            .as_ref()
+            .map(|dir| mask(&dir.to_string_lossy()));
         f.debug_struct("ClientBuilder")
             .field("api_key", &config.api_key)
-            .field("base_url", &config.base_url)
+            .field("base_url", &mask(&config.base_url))
             .field("connect_timeout", &config.connect_timeout)
             .field("timeout", &config.timeout)
             .field("deadline", &config.deadline)
             .field("retry", &config.retry)
-            .field("user_agent", &config.user_agent)
+            .field("user_agent", &mask(&config.user_agent))
             .field("custom_http_client", &config.http_client.is_some())
             .field("allow_plaintext", &config.allow_plaintext)
             .field("max_response_bytes", &config.max_response_bytes)
-            .field("record_dir", &config.record_dir)
+            .field("record_dir", &record_dir)
             .finish()
     }
 }
@@ -212,86 +221,93 @@ impl ClientBuilder {
     /// in a header, the base URL is not an absolute `http(s)` URL, a plain
     /// `http://` URL is not allowed, the user agent is not a valid header
     /// value, or the HTTP client cannot be built.
-    pub fn build(self) -> Result<Client, Error> {
-        let config = self.config;
-        let key = config
+    pub fn build(mut self) -> Result<Client, Error> {
+        let key = self
+            .config
             .api_key
+            .take()
             .ok_or_else(|| error::config("no API key given (ClientBuilder::api_key)"))?;
-        if key.is_blank() {
-            return Err(error::config("the API key is empty"));
-        }
-        let key_header_name =
-            reqwest::header::HeaderName::from_bytes(crate::spec::API_KEY_HEADER.as_bytes())
-                .map_err(|_| {
-                    error::config("the spec's API key header name is not a valid header name")
-                })?;
-        let key_header = key.header_value().ok_or_else(|| {
-            error::config("the API key has characters that cannot be sent in an HTTP header")
-        })?;
-
-        let base_url = config.base_url.trim_end_matches('/').to_owned();
-        let url = reqwest::Url::parse(&base_url)
-            .map_err(|e| error::config(format!("base URL {base_url:?} is not a URL: {e}")))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if config.allow_plaintext || is_loopback(&url) => {}
-            "http" => {
-                return Err(error::config(format!(
-                    "base URL {base_url} is plain http: the API key would travel in clear text \
-                     (use https, or ClientBuilder::allow_plaintext(true))"
-                )));
-            }
-            other => {
-                return Err(error::config(format!(
-                    "base URL scheme {other:?} is not http(s)"
-                )));
-            }
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(error::config(format!(
-                "base URL {base_url} must not have a query or fragment"
-            )));
-        }
-        let user_agent = HeaderValue::from_str(&config.user_agent)
-            .map_err(|_| error::config("the user agent is not a valid header value"))?;
-
-        // A client built here applies the attempt timeout and the user agent
-        // itself; `exec` adds them per request only where it must.
-        let own_client = config.http_client.is_none();
-        let http = match config.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(config.connect_timeout)
-                .timeout(config.timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(user_agent.clone())
-                .build()
-                .map_err(|e| error::config(format!("cannot build the HTTP client: {e}")))?,
-        };
-        let settings = Settings {
-            key,
-            key_header_name,
-            key_header,
-            user_agent,
-            timeout: config.timeout,
-            own_client,
-            connect_timeout: config.connect_timeout,
-            deadline: config.deadline,
-            retry: config.retry,
-            max_response_bytes: config.max_response_bytes,
-            recorder: config
-                .record_dir
-                .or_else(|| {
-                    std::env::var_os("NP6_RECORD_DIR")
-                        .filter(|d| !d.is_empty())
-                        .map(PathBuf::from)
-                })
-                .map(|dir| Recorder::new(dir, crate::spec::API_KEY_HEADER)),
-        };
+        // The messages quote the caller's settings: mask any echo of the key.
+        let (base_url, http, settings) = settings(self.config, &key).map_err(|e| e.masked(&key))?;
         Ok(Client {
             inner: crate::generated::Client::new_with_client(&base_url, http, Arc::new(settings)),
         })
     }
+}
+
+/// The base URL, the HTTP client and the settings `config` asks for.
+fn settings(config: Config, key: &ApiKey) -> Result<(String, reqwest::Client, Settings), Error> {
+    if key.is_blank() {
+        return Err(error::config("the API key is empty"));
+    }
+    let key_header_name = reqwest::header::HeaderName::from_bytes(
+        crate::spec::API_KEY_HEADER.as_bytes(),
+    )
+    .map_err(|_| error::config("the spec's API key header name is not a valid header name"))?;
+    let key_header = key.header_value().ok_or_else(|| {
+        error::config("the API key has characters that cannot be sent in an HTTP header")
+    })?;
+
+    let base_url = config.base_url.trim_end_matches('/').to_owned();
+    let url = reqwest::Url::parse(&base_url)
+        .map_err(|e| error::config(format!("base URL {base_url:?} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if config.allow_plaintext || is_loopback(&url) => {}
+        "http" => {
+            return Err(error::config(format!(
+                "base URL {base_url} is plain http: the API key would travel in clear text \
+                 (use https, or ClientBuilder::allow_plaintext(true))"
+            )));
+        }
+        other => {
+            return Err(error::config(format!(
+                "base URL scheme {other:?} is not http(s)"
+            )));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(error::config(format!(
+            "base URL {base_url} must not have a query or fragment"
+        )));
+    }
+    let user_agent = HeaderValue::from_str(&config.user_agent)
+        .map_err(|_| error::config("the user agent is not a valid header value"))?;
+
+    // A client built here applies the attempt timeout and the user agent
+    // itself; `exec` adds them per request only where it must.
+    let own_client = config.http_client.is_none();
+    let http = match config.http_client {
+        Some(client) => client,
+        None => reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(user_agent.clone())
+            .build()
+            .map_err(|e| error::config(format!("cannot build the HTTP client: {e}")))?,
+    };
+    let settings = Settings {
+        key: key.clone(),
+        key_header_name,
+        key_header,
+        user_agent,
+        timeout: config.timeout,
+        own_client,
+        connect_timeout: config.connect_timeout,
+        deadline: config.deadline,
+        retry: config.retry,
+        max_response_bytes: config.max_response_bytes,
+        recorder: config
+            .record_dir
+            .or_else(|| {
+                std::env::var_os("NP6_RECORD_DIR")
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+            })
+            .map(|dir| Recorder::new(dir, crate::spec::API_KEY_HEADER)),
+    };
+    Ok((base_url, http, settings))
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {

@@ -28,12 +28,11 @@ impl Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let settings: &crate::settings::Settings =
+            progenitor_client::ClientInfo::inner(&self.inner);
         f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .field(
-                "settings",
-                progenitor_client::ClientInfo::inner(&self.inner),
-            )
+            .field("base_url", &settings.key.redact(self.base_url()))
+            .field("settings", settings)
             .finish()
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::StatusCode;
 
+use crate::secret::ApiKey;
+
 /// What went wrong, in the terms a caller acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -38,8 +40,10 @@ pub enum ErrorKind {
 ///
 /// It keeps what NP6 support needs: the HTTP status, NP6's `x-request-id`,
 /// and the raw body, even when the body is not JSON. It says how many
-/// attempts were made. Neither its `Display` nor its `Debug` output ever
-/// contains the API key.
+/// attempts were made. Neither its `Display` nor its `Debug` output, nor
+/// its message, request id or source, ever contains the API key, in any
+/// encoding (an echo of the key is shown as `REDACTED`); only
+/// [`body`](Self::body) is left exactly as received.
 ///
 /// ```
 /// # async fn run(client: np6_client::Client) {
@@ -105,7 +109,8 @@ impl Error {
         self.inner.status.map(|s| s.as_u16())
     }
 
-    /// NP6's `x-request-id` of the last answer: give it to NP6 support.
+    /// NP6's `x-request-id` of the last answer: give it to NP6 support
+    /// (with any echo of the key masked).
     pub fn request_id(&self) -> Option<&str> {
         self.inner.request_id.as_deref()
     }
@@ -249,11 +254,66 @@ impl Error {
         self
     }
 
+    /// Masks every echo of `key` in what the error shows: its message,
+    /// request id and excerpt, and its source (replaced by its masked text
+    /// when that holds an echo). Every error made where the key is known
+    /// passes here.
+    pub(crate) fn masked(mut self, key: &ApiKey) -> Self {
+        let inner = &mut *self.inner;
+        for text in [
+            Some(&mut inner.message),
+            inner.request_id.as_mut(),
+            inner.excerpt.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if key.is_echoed_in(text) {
+                *text = key.redact(text);
+            }
+        }
+        if let Some(source) = &inner.source {
+            let text = chain(source.as_ref());
+            if key.is_echoed_in(&text) {
+                inner.source = Some(Box::new(MaskedSource(key.redact(&text))));
+            }
+        }
+        self
+    }
+
     /// The number of requests the call sent.
     pub(crate) fn set_attempts(&mut self, attempts: u32) {
         self.inner.attempts = attempts;
     }
 }
+
+/// An error's text and its sources', one after the other.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The source of an error whose text held an echo of the key: that text,
+/// masked (the original is dropped).
+#[derive(Debug)]
+struct MaskedSource(String);
+
+impl fmt::Display for MaskedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MaskedSource {}
 
 /// The configuration given to the builder is refused.
 pub(crate) fn config(message: impl Into<String>) -> Error {

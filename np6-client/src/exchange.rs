@@ -1,7 +1,8 @@
 //! The hand-off between `Client::execute` and progenitor's `exec` hook for
-//! one attempt, through a task-local, behind four functions: `execute`
+//! one attempt, through a task-local, behind five functions: `execute`
 //! runs an attempt in a [`scope`] and then takes what was [`seen`]; `exec`
-//! reads the [`attempt`] and [`note`]s what it sees of the answer.
+//! reads the [`attempt`] (and, rarely, its [`raw_path`]) and [`note`]s
+//! what it sees of the answer.
 //!
 //! Why a task-local: progenitor calls `exec` with the request and the
 //! method's name only. The operation, the attempt's time limit and whether
@@ -24,6 +25,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -42,6 +44,10 @@ pub(crate) struct Attempt {
     pub(crate) timeout: Duration,
     /// Whether a `tracing` subscriber wants the call's span.
     pub(crate) traced: bool,
+    /// Whether the request must go out with the [`raw_path`] given to the
+    /// scope instead of the one progenitor built (see
+    /// `generated_support::raw_path`).
+    pub(crate) path_given: bool,
 }
 
 /// What `exec` saw of an answer.
@@ -60,6 +66,9 @@ pub(crate) struct Seen {
 pub(crate) struct Exchange {
     attempt: Attempt,
     seen: Option<Box<Seen>>,
+    /// The path to send, when progenitor's cannot be used (rare: a thin
+    /// pointer, so that the common case stays small).
+    raw_path: Option<Arc<String>>,
 }
 
 tokio::task_local! {
@@ -74,10 +83,15 @@ pub(crate) type Scoped<'a, F> = TaskLocalFuture<RefCell<Exchange>, Pin<&'a mut F
 /// Lends `future` (pinned by the caller) to a scope where `exec` finds
 /// `attempt`. A plain function, not an `async fn`: the scope is the
 /// caller's own state, with nothing kept beside it.
-pub(crate) fn scope<F: Future>(attempt: Attempt, future: Pin<&mut F>) -> Scoped<'_, F> {
+pub(crate) fn scope<F: Future>(
+    attempt: Attempt,
+    raw_path: Option<Arc<String>>,
+    future: Pin<&mut F>,
+) -> Scoped<'_, F> {
     let exchange = RefCell::new(Exchange {
         attempt,
         seen: None,
+        raw_path,
     });
     EXCHANGE.scope(exchange, future)
 }
@@ -92,6 +106,14 @@ pub(crate) fn seen<F: Future>(scoped: Pin<&mut Scoped<'_, F>>) -> Option<Box<See
 /// The attempt being run in this task; `None` outside a [`scope`].
 pub(crate) fn attempt() -> Option<Attempt> {
     EXCHANGE.try_with(|e| e.borrow().attempt).ok()
+}
+
+/// The path the attempt's request must be sent to, if one was given.
+pub(crate) fn raw_path() -> Option<Arc<String>> {
+    EXCHANGE
+        .try_with(|e| e.borrow().raw_path.clone())
+        .ok()
+        .flatten()
 }
 
 /// Notes what the attempt saw, for `execute` (nothing outside a [`scope`]).

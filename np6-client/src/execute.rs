@@ -12,6 +12,7 @@
 //! cache misses are a good part of a small call's cost, see BENCHMARKS.md).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientInfo, ResponseValue};
@@ -23,15 +24,19 @@ use crate::Client;
 use crate::error::Error;
 use crate::exchange::{self, Attempt};
 use crate::outcome::classify;
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, later};
 use crate::spec::Operation;
 
 impl Client {
     /// Runs one call: attempts, waits between them, the deadline, and the
     /// mapping of every outcome to `Ok(T)` or a typed [`Error`].
+    ///
+    /// `raw_path`, when given, is the path every attempt is sent to instead
+    /// of the one progenitor builds (`generated_support::raw_path`).
     pub(crate) async fn execute<T, F, Fut>(
         &self,
         op: &'static Operation,
+        raw_path: Option<Arc<String>>,
         attempt: F,
     ) -> Result<T, Error>
     where
@@ -58,7 +63,7 @@ impl Client {
         // Clock reads are system calls on some virtual machines: this path
         // reads the clock once per attempt, plus when something is traced.
         let started = Instant::now();
-        let deadline = started + settings.deadline;
+        let deadline = later(started, settings.deadline);
         let policy = &settings.retry;
         let may_retry = policy.may_retry(op.is_idempotent());
         // Without a subscriber that wants the span, skip its bookkeeping.
@@ -77,9 +82,7 @@ impl Client {
                         attempt_started = Instant::now();
                         if number == 1 {
                             // Waiting for the first turn is not the call's time.
-                            deadline = attempt_started
-                                .checked_add(settings.deadline)
-                                .unwrap_or(deadline);
+                            deadline = later(attempt_started, settings.deadline);
                         }
                         Some(turn)
                     }
@@ -88,7 +91,7 @@ impl Client {
                 if traced {
                     set_span_field("attempt", number);
                 }
-                let attempt_deadline = (attempt_started + settings.timeout).min(deadline);
+                let attempt_deadline = later(attempt_started, settings.timeout).min(deadline);
                 let limit = attempt_deadline.saturating_duration_since(attempt_started);
                 // reqwest's per-request timeout bounds the attempt, from
                 // connecting to the last byte of the body (`exec` sets it).
@@ -96,6 +99,7 @@ impl Client {
                     op,
                     timeout: limit,
                     traced,
+                    path_given: raw_path.is_some(),
                 };
                 // Scoped: what the attempt holds is not kept across the wait
                 // before the next one (the call's future stays small).
@@ -103,7 +107,8 @@ impl Client {
                     // Pinned where it is, and lent to the exchange: moving
                     // the attempt's large state machine would copy it.
                     let attempt = std::pin::pin!(attempt());
-                    let mut scoped = std::pin::pin!(exchange::scope(plan, attempt));
+                    let mut scoped =
+                        std::pin::pin!(exchange::scope(plan, raw_path.clone(), attempt));
                     let result = scoped.as_mut().await;
                     let seen = exchange::seen(scoped).map(|seen| *seen).unwrap_or_default();
                     let outcome = classify(op, settings, result, seen, limit, traced);
@@ -130,7 +135,7 @@ impl Client {
                 }
             };
             if traced {
-                set_span_field("duration_ms", started.elapsed().as_millis() as u64);
+                set_span_field("duration_ms", millis(started.elapsed()));
             }
             outcome.map_err(|mut e| {
                 e.set_attempts(number);
@@ -150,12 +155,18 @@ fn set_span_field(name: &str, value: impl tracing::Value) {
     tracing::Span::current().record(name, value);
 }
 
+/// A duration in whole milliseconds for a trace, saturated (a huge wait
+/// is not cut to a small number).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[cold]
 #[inline(never)]
 fn attempt_finished(number: u32, started: Instant, ok: bool) {
     tracing::debug!(
         attempt = number,
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        elapsed_ms = millis(started.elapsed()),
         ok,
         "np6 attempt finished"
     );
@@ -177,20 +188,18 @@ fn next_attempt(
     }
     let wait = policy.wait(number, error.retry_after());
     let now = Instant::now();
-    if now + wait >= deadline {
-        tracing::info!(
-            wait_ms = wait.as_millis() as u64,
-            "np6: no time left for a retry"
-        );
+    let next_start = later(now, wait);
+    if next_start >= deadline {
+        tracing::info!(wait_ms = millis(wait), "np6: no time left for a retry");
         return Err(error);
     }
     tracing::info!(
         attempt = number,
-        wait_ms = wait.as_millis() as u64,
+        wait_ms = millis(wait),
         error = %error,
         "np6: retrying"
     );
-    Ok((wait, now + wait))
+    Ok((wait, next_start))
 }
 
 #[cfg(test)]
@@ -236,7 +245,7 @@ mod tests {
                 _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
             }
         };
-        let error = client.execute(&OP, attempt).await.expect_err("503");
+        let error = client.execute(&OP, None, attempt).await.expect_err("503");
         assert_eq!(error.status(), Some(503));
         mock.calls_async().await
     }

@@ -21,8 +21,8 @@ use crate::retry::parse_retry_after;
 use crate::settings::Settings;
 use crate::spec::Operation;
 
-/// The most bytes of a body shown in a TRACE event.
-const TRACE_BODY_BYTES: usize = 1024;
+/// The most characters of a body shown in a TRACE event.
+const TRACE_BODY_CHARS: usize = 1024;
 
 /// NP6's request identifier, quoted in errors and traces.
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -43,6 +43,9 @@ impl ClientHooks<Arc<Settings>> for crate::generated::Client {
         let attempt = exchange::attempt();
         let op = attempt.map(|a| a.op);
         let traced = attempt.is_some_and(|a| a.traced);
+        if attempt.is_some_and(|a| a.path_given) {
+            give_raw_path(self, &mut request);
+        }
         if let Some(limit) = attempt.map(|a| a.timeout) {
             // A client built here applies `settings.timeout` by itself; a
             // shorter limit (the deadline is near), or a caller's client,
@@ -79,6 +82,20 @@ impl ClientHooks<Arc<Settings>> for crate::generated::Client {
             read.await
         }
     }
+}
+
+/// Sends the request to the path the call gave (`exchange::raw_path`),
+/// below the base URL's own path: progenitor's encoding of a path
+/// parameter would let the URL parser change it (`\\` is read as `/`).
+#[cold]
+#[inline(never)]
+fn give_raw_path(client: &crate::generated::Client, request: &mut reqwest::Request) {
+    let Some(raw_path) = exchange::raw_path() else {
+        return;
+    };
+    let base = reqwest::Url::parse(client.baseurl()).map(|url| url.path().to_owned());
+    let base = base.as_deref().unwrap_or("").trim_end_matches('/');
+    request.url_mut().set_path(&format!("{base}{raw_path}"));
 }
 
 /// What `exec` does with an answer's head.
@@ -180,8 +197,8 @@ async fn read_whole(
     }
     let received = body.clone().unwrap_or_default();
     if tracing::enabled!(Level::TRACE) {
-        let shown = &received[..received.len().min(TRACE_BODY_BYTES)];
-        let text = settings.key.redact(&String::from_utf8_lossy(shown));
+        let text = settings.key.excerpt(&received, TRACE_BODY_CHARS);
+        let text = text.as_deref().unwrap_or_default();
         tracing::trace!(status = status.as_u16(), body_len = received.len(), body = %text, "np6 answer");
     }
     if let (Some(recorder), Some(sent)) = (&settings.recorder, sent) {

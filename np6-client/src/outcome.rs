@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{self, Answered, Error, ErrorKind};
 use crate::exchange::Seen;
+use crate::secret::{ApiKey, EXCERPT_CHARS};
 use crate::settings::Settings;
 use crate::spec::Operation;
 
@@ -31,7 +32,7 @@ pub(crate) fn classify<T: DeserializeOwned>(
     traced: bool,
 ) -> Result<T, Error> {
     if traced {
-        span_answer(&seen);
+        span_answer(&seen, &settings.key);
     }
     match result {
         Ok(value) if !seen.too_large => Ok(value.into_inner()),
@@ -43,21 +44,32 @@ pub(crate) fn classify<T: DeserializeOwned>(
 /// Puts the answer's status and request id on the call's span.
 #[cold]
 #[inline(never)]
-fn span_answer(seen: &Seen) {
+fn span_answer(seen: &Seen, key: &ApiKey) {
     let span = tracing::Span::current();
     if let Some(status) = seen.status {
         span.record("status", status.as_u16());
     }
-    if let Some(request_id) = seen.request_id.as_ref().and_then(|v| v.to_str().ok()) {
-        span.record("request_id", request_id);
+    if let Some(request_id) = text(seen.request_id.as_ref()) {
+        span.record("request_id", key.redact(&request_id));
     }
 }
 
 /// The typed error for an attempt that did not return the value: an
-/// answer larger than allowed (whatever else happened), or `error`.
+/// answer larger than allowed (whatever else happened), or `error`; any
+/// echo of the key in it masked.
 #[cold]
 #[inline(never)]
 fn failure<T: DeserializeOwned>(
+    op: &'static Operation,
+    settings: &Settings,
+    error: Option<progenitor_client::Error<()>>,
+    seen: Seen,
+    limit: Duration,
+) -> Error {
+    unmasked_failure::<T>(op, settings, error, seen, limit).masked(&settings.key)
+}
+
+fn unmasked_failure<T: DeserializeOwned>(
     op: &'static Operation,
     settings: &Settings,
     error: Option<progenitor_client::Error<()>>,
@@ -68,7 +80,10 @@ fn failure<T: DeserializeOwned>(
     let answered = |seen: Seen| Answered {
         status: seen.status.unwrap_or_default(),
         request_id: text(seen.request_id.as_ref()),
-        excerpt: seen.body.as_deref().and_then(|b| settings.key.excerpt(b)),
+        excerpt: seen
+            .body
+            .as_deref()
+            .and_then(|b| settings.key.excerpt(b, EXCERPT_CHARS)),
         body: seen.body,
         retry_after: seen.retry_after,
     };
@@ -117,8 +132,10 @@ fn failure<T: DeserializeOwned>(
             )
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+            // `reqwest::Error`'s own message is terse; its sources say
+            // what happened.
             let (kind, message) = if e.is_connect() {
-                let message = format!("cannot connect to NP6: {}", error_chain(&e));
+                let message = format!("cannot connect to NP6: {}", error::chain(&e));
                 (ErrorKind::Connect, message)
             } else if e.is_timeout() {
                 let what = if limit < settings.timeout {
@@ -129,7 +146,7 @@ fn failure<T: DeserializeOwned>(
                 let message = format!("no complete answer within {what} ({limit:?})");
                 (ErrorKind::Timeout, message)
             } else {
-                let message = format!("the connection to NP6 failed: {}", error_chain(&e));
+                let message = format!("the connection to NP6 failed: {}", error::chain(&e));
                 (ErrorKind::Transport, message)
             };
             let error = error::connection(kind, op.id, message, e);
@@ -159,21 +176,6 @@ fn failure<T: DeserializeOwned>(
 /// A header value as text, when it is text.
 fn text(value: Option<&HeaderValue>) -> Option<String> {
     value.and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-/// `reqwest::Error`'s own message is terse; its sources say what happened.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Record mode: every exchange written as a redacted fixture, the answer
-//! as received (see `ClientBuilder::record_to`).
+//! as received (see `ClientBuilder::record_to`), in a file of its own that
+//! is never overwritten, so that clients recording into one folder lose
+//! nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,27 +77,78 @@ impl Recorder {
         key: &ApiKey,
     ) {
         let fixture = fixture(operation, sent, status, headers, body, key, self.key_header);
-        let n = self.count.fetch_add(1, Ordering::Relaxed);
+        let text = match fixture_text(&fixture, key) {
+            Ok(text) => text,
+            Err(reason) => {
+                tracing::warn!(reason, "np6: exchange not recorded");
+                return;
+            }
+        };
+        let stem = format!("{}-{}", operation.unwrap_or("unknown"), status.as_u16());
+        // The folder is the caller's text: shown with any echo of the key
+        // masked, like the error (which may quote it).
+        match self.write_new(&stem, text.as_bytes()).await {
+            Ok(path) => {
+                let path = key.redact(&path.to_string_lossy());
+                tracing::debug!(path, "np6: exchange recorded");
+            }
+            Err(e) => tracing::warn!(
+                dir = key.redact(&self.dir.to_string_lossy()),
+                error = key.redact(&e.to_string()),
+                "np6: cannot record the exchange"
+            ),
+        }
+    }
+
+    /// Writes `text` into a new file `<stem>-<ms>-<n>.json` of the folder,
+    /// never over an existing one: a name taken (by another client, or
+    /// another process recording there) is skipped for the next.
+    async fn write_new(&self, stem: &str, text: &[u8]) -> std::io::Result<PathBuf> {
+        use tokio::io::AsyncWriteExt;
+        tokio::fs::create_dir_all(&self.dir).await?;
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        let name = format!(
-            "{}-{}-{millis}-{n}.json",
-            operation.unwrap_or("unknown"),
-            status.as_u16()
-        );
-        let path = self.dir.join(name);
-        let written = async {
-            let text = serde_json::to_string_pretty(&fixture).map_err(std::io::Error::other)?;
-            tokio::fs::create_dir_all(&self.dir).await?;
-            tokio::fs::write(&path, text + "\n").await
-        };
-        match written.await {
-            Ok(()) => tracing::debug!(path = %path.display(), "np6: exchange recorded"),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "np6: cannot record the exchange")
+        for _ in 0..MAX_NAME_TRIES {
+            let n = self.count.fetch_add(1, Ordering::Relaxed);
+            let path = self.dir.join(format!("{stem}-{millis}-{n}.json"));
+            let created = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await;
+            match created {
+                Ok(mut file) => {
+                    file.write_all(text).await?;
+                    file.flush().await?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
             }
         }
+        Err(std::io::Error::other(format!(
+            "{MAX_NAME_TRIES} file names in a row were taken"
+        )))
+    }
+}
+
+/// How many names a fixture tries before giving up.
+const MAX_NAME_TRIES: usize = 1000;
+
+/// The fixture as the file's text, with a last check that no echo of the
+/// key is left in it (one crossing JSON syntax, which the walk over the
+/// decoded values cannot see, is masked in the text if it stays a
+/// fixture, else the exchange is not recorded).
+fn fixture_text(fixture: &Fixture, key: &ApiKey) -> Result<String, &'static str> {
+    let text = serde_json::to_string_pretty(fixture).map_err(|_| "it cannot be written as JSON")?;
+    if !key.is_echoed_in(&text) {
+        return Ok(text + "\n");
+    }
+    let masked = key.redact(&text);
+    match Fixture::from_json(&masked) {
+        Ok(_) => Ok(masked + "\n"),
+        Err(_) => Err("an echo of the key could not be masked in it"),
     }
 }
 
@@ -115,20 +168,21 @@ fn fixture(
         } else {
             key.redact(&value)
         };
-        match query.remove(name.as_ref()) {
-            None => query.insert(name.into_owned(), QueryValue::One(value)),
+        let name = key.redact(&name);
+        match query.remove(&name) {
+            None => query.insert(name, QueryValue::One(value)),
             Some(QueryValue::One(first)) => {
-                query.insert(name.into_owned(), QueryValue::Many(vec![first, value]))
+                query.insert(name, QueryValue::Many(vec![first, value]))
             }
             Some(QueryValue::Many(mut values)) => {
                 values.push(value);
-                query.insert(name.into_owned(), QueryValue::Many(values))
+                query.insert(name, QueryValue::Many(values))
             }
         };
     }
     let mut request_headers = BTreeMap::from([(key_header.to_owned(), REDACTED.to_owned())]);
     if let Some(content_type) = sent.content_type {
-        request_headers.insert("content-type".to_owned(), content_type);
+        request_headers.insert("content-type".to_owned(), key.redact(&content_type));
     }
     let mut response_headers = BTreeMap::new();
     for name in KEPT_RESPONSE_HEADERS {
@@ -146,7 +200,7 @@ fn fixture(
         operation: operation.map(str::to_owned),
         request: FixtureRequest {
             method: sent.method,
-            path: sent.url.path().to_owned(),
+            path: key.redact(sent.url.path()),
             query,
             headers: request_headers,
             body: sent.body.as_deref().and_then(|b| split_body(b, key).0),
@@ -160,15 +214,19 @@ fn fixture(
     }
 }
 
-/// A body as JSON when it is JSON, else as text; empty is neither.
+/// A body as JSON when it is JSON, else as text; empty is neither. The
+/// key is masked in the JSON's decoded values (an escaped echo in the JSON
+/// text is masked as the key it decodes to), or in the text.
 fn split_body(body: &[u8], key: &ApiKey) -> (Option<Value>, Option<String>) {
     if body.is_empty() {
         return (None, None);
     }
-    let text = key.redact(&String::from_utf8_lossy(body));
-    match serde_json::from_str(&text) {
-        Ok(value) => (Some(value), None),
-        Err(_) => (None, Some(text)),
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut value) => {
+            key.redact_json(&mut value);
+            (Some(value), None)
+        }
+        Err(_) => (None, Some(key.redact(&String::from_utf8_lossy(body)))),
     }
 }
 

@@ -16,7 +16,7 @@
 //! ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline), default
 //! 120 s).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
@@ -127,8 +127,23 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(1 << exponent)
             .min(self.max_backoff);
-        ceiling.mul_f64(fastrand::f64())
+        // Not `mul_f64`: near `Duration::MAX` its rounding overflows (a
+        // panic); the ceiling is the bound anyway.
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64())
+            .map_or(ceiling, |wait| wait.min(ceiling))
     }
+}
+
+/// How far ahead a time that cannot be represented is put: far beyond any
+/// wait a call can make (tokio's own timers use the same bound).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `at + wait`, or a far future when that cannot be represented (a huge
+/// timeout, deadline or `Retry-After`): never a panic.
+pub(crate) fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .or_else(|| at.checked_add(FAR_FUTURE))
+        .unwrap_or(at)
 }
 
 /// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 10.2.3); a date
@@ -162,6 +177,26 @@ mod tests {
         assert!(
             waits.iter().any(|w| *w != waits[0]),
             "jitter varies the waits"
+        );
+    }
+
+    #[test]
+    fn class5_huge_waits_neither_overflow_nor_panic() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX)
+            .max_retry_after(Duration::MAX);
+        for attempt in [1, 2, 30, u32::MAX] {
+            assert!(policy.wait(attempt, None) <= Duration::MAX);
+        }
+        let huge = parse_retry_after(&HeaderValue::from_static("18446744073709551615"));
+        assert_eq!(huge, Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(policy.wait(1, huge), Duration::from_secs(u64::MAX));
+        let now = Instant::now();
+        assert!(later(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365));
+        assert_eq!(
+            later(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
         );
     }
 

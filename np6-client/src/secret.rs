@@ -1,25 +1,26 @@
 //! The API key and the one way its echoes are masked: every exit of text
-//! that may hold the key (`Debug`, error messages, `tracing` events,
-//! recorded fixtures) goes through [`ApiKey::redact`] or prints
-//! [`REDACTED`]; the key itself leaves only as NP6's header
-//! ([`ApiKey::header_value`]).
+//! that may hold the key (`Display` and `Debug`, error messages, `tracing`
+//! fields and events, recorded fixtures) goes through [`ApiKey::redact`]
+//! (text), [`ApiKey::redact_json`] (a JSON value) or prints [`REDACTED`];
+//! the key itself leaves only as NP6's header ([`ApiKey::header_value`]).
+//! What counts as an echo (the key in any encoding that decodes back to
+//! it) is decided in one place, `secret/echo.rs`.
 //!
 //! A leaf: it uses nothing else of the crate, so any module can mask text.
+
+mod echo;
 
 use std::fmt;
 
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-#[cfg(feature = "fixtures")]
-mod echoes;
-
 /// What replaces the key, and any other credential, in text the client
 /// shows or writes.
 pub(crate) const REDACTED: &str = "REDACTED";
 
 /// The most characters of a body put in an error message.
-const EXCERPT_CHARS: usize = 200;
+pub(crate) const EXCERPT_CHARS: usize = 200;
 
 /// An NP6 API key. Its `Debug` output never shows the key.
 ///
@@ -66,77 +67,108 @@ impl ApiKey {
         Some(value)
     }
 
-    /// The text with every occurrence of the key replaced by [`REDACTED`].
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let secret = self.0.expose_secret();
-        if secret.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(secret, REDACTED)
-        }
-    }
-
-    /// The start of a body as text for a message, trimmed, with any echo
-    /// of the key masked; `None` for an empty body.
-    pub(crate) fn excerpt(&self, body: &[u8]) -> Option<String> {
-        if body.is_empty() {
-            return None;
-        }
-        let text = self.redact(&String::from_utf8_lossy(body));
-        let text = text.trim();
-        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
-        if excerpt.len() < text.len() {
-            excerpt.push_str("...");
-        }
-        Some(excerpt)
-    }
-}
-
-#[cfg(feature = "fixtures")]
-impl ApiKey {
-    /// The text with every echo of the key masked by [`REDACTED`], in any
-    /// encoding that decodes back to it: raw, percent-encoded (`%XX` in any
-    /// case, `+` for a space), JSON-escaped (`\u0043`, `\n`...), any mix
-    /// of these, and base64 (standard or URL-safe, at any alignment).
-    /// For the tools that write files from traffic (`import-har`).
+    /// The text with every echo of the key replaced by [`REDACTED`]: the
+    /// key itself, and any encoding of it that decodes back to it
+    /// (percent-encoding in either case, JSON, JavaScript and HTML escapes,
+    /// base64 in both alphabets, hex), escapes mixed or escaped twice.
     ///
     /// ```
-    /// let key = np6_client::ApiKey::new("Key-42");
-    /// assert_eq!(key.redact_echoes("a=%4Bey%2d42&b=\\u004bey-42"), "a=REDACTED&b=REDACTED");
-    /// assert!(!key.redact_echoes("S2V5LTQy").contains("S2V5LTQy"));
+    /// let key = np6_client::ApiKey::new("Sekret-1");
+    /// assert_eq!(key.redact("key=Sekret-1"), "key=REDACTED");
+    /// assert_eq!(key.redact(r#"{"k":"\u0053ekret-1"}"#), r#"{"k":"REDACTED"}"#);
+    /// assert_eq!(key.redact("k=%53ekret%2d1"), "k=REDACTED");
+    /// assert_eq!(key.redact("U2VrcmV0LTE="), "REDACTEDE=");
     /// ```
-    pub fn redact_echoes(&self, text: &str) -> String {
-        echoes::redact(text, self.0.expose_secret().as_bytes())
+    pub fn redact(&self, text: &str) -> String {
+        let needles = echo::needles(self.0.expose_secret());
+        let mut text = text.to_owned();
+        // A second pass, in case masking joined the pieces of another echo.
+        for _ in 0..2 {
+            let found = echo::find(&needles, &text);
+            if found.is_empty() {
+                break;
+            }
+            let mut masked = String::with_capacity(text.len());
+            let mut copied = 0;
+            for range in found {
+                masked.push_str(&text[copied..range.start]);
+                masked.push_str(REDACTED);
+                copied = range.end;
+            }
+            masked.push_str(&text[copied..]);
+            text = masked;
+        }
+        text
     }
 
-    /// Masks the key, as [`redact_echoes`](Self::redact_echoes) does, in
-    /// every string and member name of a decoded JSON value (so an escaped
-    /// echo, decoded by the parser, is masked too).
+    /// Whether the text holds an echo of the key (see [`redact`](Self::redact)).
     ///
     /// ```
-    /// let key = np6_client::ApiKey::new("Key-42");
-    /// let mut value: serde_json::Value = serde_json::from_str(r#"{"a": ["\u004bey-42"]}"#).unwrap();
+    /// let key = np6_client::ApiKey::new("Sekret-1");
+    /// assert!(key.is_echoed_in("%53%65%6B%72%65%74%2D%31"));
+    /// assert!(!key.is_echoed_in("Sekret-2"));
+    /// ```
+    pub fn is_echoed_in(&self, text: &str) -> bool {
+        !echo::find(&echo::needles(self.0.expose_secret()), text).is_empty()
+    }
+
+    /// Masks every echo of the key in a JSON value, in its decoded strings
+    /// (so a `\u0053...` escape in the JSON text is caught as the key it
+    /// decodes to), object keys and numbers: the value stays valid JSON.
+    ///
+    /// ```
+    /// let key = np6_client::ApiKey::new("Sekret-1");
+    /// let mut value: serde_json::Value = serde_json::from_str(r#"{"a":["\u0053ekret-1"]}"#)?;
     /// key.redact_json(&mut value);
     /// assert_eq!(value, serde_json::json!({"a": ["REDACTED"]}));
+    /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn redact_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
-        let mut pending = vec![value];
-        while let Some(value) = pending.pop() {
-            match value {
-                Value::String(text) => *text = self.redact_echoes(text),
-                Value::Array(items) => pending.extend(items.iter_mut()),
-                Value::Object(members) => {
-                    let taken = std::mem::take(members);
-                    *members = taken
-                        .into_iter()
-                        .map(|(name, v)| (self.redact_echoes(&name), v))
-                        .collect();
-                    pending.extend(members.values_mut());
+        match value {
+            Value::String(text) => {
+                if self.is_echoed_in(text) {
+                    *text = self.redact(text);
                 }
-                _ => {}
             }
+            Value::Number(number) => {
+                if self.is_echoed_in(&number.to_string()) {
+                    *value = Value::String(REDACTED.to_owned());
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
+            Value::Object(members) => {
+                let masked = std::mem::take(members).into_iter().map(|(name, mut item)| {
+                    self.redact_json(&mut item);
+                    (self.redact(&name), item)
+                });
+                *members = masked.collect();
+            }
+            Value::Null | Value::Bool(_) => {}
         }
+    }
+
+    /// The start of a body as text for a message, at most `max_chars`
+    /// characters, trimmed, with any echo of the key masked (before it is
+    /// cut, so no piece of an echo is shown); `None` for an empty body.
+    pub(crate) fn excerpt(&self, body: &[u8], max_chars: usize) -> Option<String> {
+        if body.is_empty() {
+            return None;
+        }
+        // Only what can be shown, and what an echo starting there can
+        // span, is decoded and masked.
+        let key_chars = self.0.expose_secret().chars().count();
+        let read = max_chars
+            .saturating_mul(4)
+            .saturating_add(key_chars.saturating_mul(echo::MAX_BYTES_PER_CHAR));
+        let text = String::from_utf8_lossy(&body[..body.len().min(read)]);
+        let text = self.redact(&text);
+        let text = text.trim();
+        let mut excerpt: String = text.chars().take(max_chars).collect();
+        if excerpt.len() < text.len() || body.len() > read {
+            excerpt.push_str("...");
+        }
+        Some(excerpt)
     }
 }
 
@@ -165,13 +197,16 @@ mod tests {
     #[test]
     fn excerpts_are_short_and_mask_the_key() {
         let key = ApiKey::new("sekret");
-        assert_eq!(key.excerpt(b""), None);
+        assert_eq!(key.excerpt(b"", EXCERPT_CHARS), None);
         assert_eq!(
-            key.excerpt(b"  bad sekret here \n").as_deref(),
+            key.excerpt(b"  bad sekret here \n", EXCERPT_CHARS)
+                .as_deref(),
             Some("bad REDACTED here")
         );
         let long = "x".repeat(1000);
-        let shown = key.excerpt(long.as_bytes()).expect("some text");
+        let shown = key
+            .excerpt(long.as_bytes(), EXCERPT_CHARS)
+            .expect("some text");
         assert_eq!(shown.len(), EXCERPT_CHARS + 3);
         assert!(shown.ends_with("..."));
     }
@@ -186,5 +221,29 @@ mod tests {
         assert_eq!(ApiKey::new("a\nb").header_value(), None);
         assert!(ApiKey::new(" \t").is_blank() && !key.is_blank());
         assert_eq!(key.redact("x sekret y sekret"), "x REDACTED y REDACTED");
+    }
+
+    #[test]
+    fn an_echo_cut_by_an_excerpt_is_masked_whole() {
+        let key = ApiKey::new("sekret-key-42");
+        let body = format!("{}{}", "x".repeat(195), "%73ekret-key-42");
+        let shown = key
+            .excerpt(body.as_bytes(), EXCERPT_CHARS)
+            .expect("some text");
+        // The cut falls inside the echo: no piece of it is shown.
+        assert!(shown.ends_with("xREDAC..."), "{shown}");
+    }
+
+    #[test]
+    fn json_values_are_masked_in_their_decoded_strings() {
+        let key = ApiKey::new("1234567890123");
+        let mut value: serde_json::Value =
+            serde_json::from_str(r#"{"\u0031234567890123": [1234567890123, "a%31234567890123"]}"#)
+                .expect("JSON");
+        key.redact_json(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"REDACTED": ["REDACTED", "aREDACTED"]})
+        );
     }
 }

@@ -34,15 +34,23 @@ pub(crate) struct Settings {
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Even text the caller gave is shown with any echo of the key masked.
+        let user_agent = self
+            .key
+            .redact(&String::from_utf8_lossy(self.user_agent.as_bytes()));
+        let record_dir = self
+            .recorder
+            .as_ref()
+            .map(|r| self.key.redact(&r.dir().to_string_lossy()));
         f.debug_struct("Settings")
             .field("api_key", &self.key)
-            .field("user_agent", &self.user_agent)
+            .field("user_agent", &user_agent)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
-            .field("record_dir", &self.recorder.as_ref().map(Recorder::dir))
+            .field("record_dir", &record_dir)
             .finish()
     }
 }

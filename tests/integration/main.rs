@@ -8,5 +8,8 @@ mod fixture_files;
 mod fuzz_inputs;
 mod har;
 mod har_leaks;
+mod key_echoes;
+mod limits;
+mod paths;
 mod record;
 mod wire;

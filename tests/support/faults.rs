@@ -7,8 +7,8 @@
 //! answers the n-th request it reads with the n-th [`Fault`] of its script
 //! (the last one repeats) and counts the requests it saw.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -40,8 +40,12 @@ pub enum Fault {
 pub struct FaultServer {
     pub base_url: String,
     requests: Arc<AtomicUsize>,
+    targets: Targets,
     task: JoinHandle<()>,
 }
+
+/// The request targets (path and query) read, exactly as sent.
+type Targets = Arc<Mutex<Vec<String>>>;
 
 impl FaultServer {
     /// Starts a server that plays `script` in order.
@@ -51,17 +55,19 @@ impl FaultServer {
             .expect("bind loopback");
         let base_url = format!("http://{}", listener.local_addr().expect("bound address"));
         let requests = Arc::new(AtomicUsize::new(0));
+        let targets = Targets::default();
         let script = Arc::new(script);
-        let counter = requests.clone();
+        let (counter, seen) = (requests.clone(), targets.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (script, counter) = (script.clone(), counter.clone());
-                tokio::spawn(serve(stream, script, counter));
+                let (script, counter, seen) = (script.clone(), counter.clone(), seen.clone());
+                tokio::spawn(serve(stream, script, counter, seen));
             }
         });
         Self {
             base_url,
             requests,
+            targets,
             task,
         }
     }
@@ -80,6 +86,14 @@ impl FaultServer {
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
+
+    /// The target (raw path and query) of every request read, in order.
+    pub fn targets(&self) -> Vec<String> {
+        self.targets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl Drop for FaultServer {
@@ -88,9 +102,18 @@ impl Drop for FaultServer {
     }
 }
 
-async fn serve(mut stream: TcpStream, script: Arc<Vec<Fault>>, counter: Arc<AtomicUsize>) {
+async fn serve(
+    mut stream: TcpStream,
+    script: Arc<Vec<Fault>>,
+    counter: Arc<AtomicUsize>,
+    targets: Targets,
+) {
     // Keep-alive: several requests may come on one connection.
-    while read_request(&mut stream).await.is_some() {
+    while let Some(target) = read_request(&mut stream).await {
+        targets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(target);
         let n = counter.fetch_add(1, Ordering::SeqCst);
         let Some(fault) = script.get(n).or(script.last()).cloned() else {
             return;
@@ -101,8 +124,8 @@ async fn serve(mut stream: TcpStream, script: Arc<Vec<Fault>>, counter: Arc<Atom
     }
 }
 
-/// Reads one request (head and Content-Length body) and returns its head,
-/// lower-cased; `None` at EOF.
+/// Reads one request (head and Content-Length body) and returns its
+/// target as sent; `None` at EOF.
 async fn read_request(stream: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -116,7 +139,9 @@ async fn read_request(stream: &mut TcpStream) -> Option<String> {
         }
         buf.extend_from_slice(&chunk[..n]);
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let raw_head = String::from_utf8_lossy(&buf[..head_end]);
+    let target = raw_head.split(' ').nth(1).unwrap_or_default().to_owned();
+    let head = raw_head.to_ascii_lowercase();
     let length: usize = head
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
@@ -129,13 +154,19 @@ async fn read_request(stream: &mut TcpStream) -> Option<String> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    Some(head)
+    Some(target)
 }
 
+/// An answer's head; its `x-request-id` is `fault-<status>` unless `extra`
+/// has one.
 fn head(status: u16, length: usize, extra: &[(&str, String)]) -> Vec<u8> {
-    let mut text = format!(
-        "HTTP/1.1 {status} Fault\r\ncontent-length: {length}\r\nx-request-id: fault-{status}\r\n"
-    );
+    let mut text = format!("HTTP/1.1 {status} Fault\r\ncontent-length: {length}\r\n");
+    if !extra
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("x-request-id"))
+    {
+        text.push_str(&format!("x-request-id: fault-{status}\r\n"));
+    }
     for (name, value) in extra {
         text.push_str(&format!("{name}: {value}\r\n"));
     }

@@ -52,7 +52,7 @@ pub fn import(model: &Model, har: &Path, out: &Path) -> Result<Imported, String>
 /// [`PROGRESS_EVERY`] entries. Every key the archive sends (the spec's key
 /// header) and every other credential it holds is masked in everything
 /// written, in every encoding that decodes back to it
-/// ([`ApiKey::redact_echoes`]). Existing files are never overwritten.
+/// ([`ApiKey::redact`]). Existing files are never overwritten.
 ///
 /// # Errors
 ///
@@ -163,7 +163,7 @@ fn secrets(model: &Model, entries: &[Value]) -> Vec<ApiKey> {
 fn redact(secrets: &[ApiKey], text: &str) -> String {
     secrets
         .iter()
-        .fold(text.to_owned(), |text, key| key.redact_echoes(&text))
+        .fold(text.to_owned(), |text, key| key.redact(&text))
 }
 
 /// The fixture with every secret masked in every string it holds.
