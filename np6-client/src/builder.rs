@@ -269,7 +269,10 @@ impl ClientBuilder {
         // A client built here applies the attempt timeout and the user agent
         // itself; `exec` adds them per request only where it must.
         let own_client = config.http_client.is_none();
-        if own_client && url.scheme() == "https" && !cfg!(any(feature = "rustls", feature = "native-tls")) {
+        if own_client
+            && url.scheme() == "https"
+            && !cfg!(any(feature = "rustls", feature = "native-tls"))
+        {
             return Err(error::config(
                 "np6-client was built without TLS (features rustls, native-tls): \
                  give ClientBuilder::http_client a reqwest::Client that speaks https",

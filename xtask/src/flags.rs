@@ -95,6 +95,8 @@ pub enum BenchPart {
     Overhead,
     Bulk,
     Validation,
+    /// A consumer's clean build with np6-client vs without (only when named).
+    Build,
 }
 
 #[derive(Args)]

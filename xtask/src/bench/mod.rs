@@ -13,6 +13,7 @@
 //!
 //! The servers are in [`server`], the `/proc` readers in [`proc`].
 
+pub mod build_cost;
 pub mod bulk;
 pub mod overhead;
 pub mod proc;
@@ -139,6 +140,9 @@ pub fn run(args: Bench) -> Result<u8, String> {
             sizes.bulk_records * 10
         );
         rows.extend(bulk::bulk(&exe, sizes)?);
+    }
+    if args.only == Some(BenchPart::Build) {
+        rows.extend(build_cost::build_cost()?); // minutes: only when asked for
     }
     if runs(BenchPart::Validation) {
         eprintln!("bench: validation...");
