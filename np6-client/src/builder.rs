@@ -171,6 +171,15 @@ impl ClientBuilder {
     /// kept, so keep redirects off: a redirect would carry the key
     /// elsewhere. Default: a client built here, with the connect and
     /// attempt timeouts, the user agent and no redirects.
+    ///
+    /// This is how a crate built without a TLS feature (`rustls`,
+    /// `native-tls`) talks HTTPS: with a client that brings its own TLS.
+    ///
+    /// `reqwest::Client` is the one type of another crate in this builder,
+    /// on purpose: it lets you share a connection pool, proxy and TLS setup
+    /// with the rest of your program. It ties np6-client's semver to
+    /// reqwest's: a new major version of reqwest is a new major version of
+    /// np6-client.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.config.http_client = Some(client);
         self
@@ -220,7 +229,9 @@ impl ClientBuilder {
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the key is missing, empty or not sendable
     /// in a header, the base URL is not an absolute `http(s)` URL, a plain
     /// `http://` URL is not allowed, the user agent is not a valid header
-    /// value, or the HTTP client cannot be built.
+    /// value, the URL is `https` but the crate has no TLS feature and no
+    /// [`http_client`](Self::http_client) was given, or the HTTP client
+    /// cannot be built.
     pub fn build(mut self) -> Result<Client, Error> {
         let key = self
             .config
@@ -277,6 +288,15 @@ fn settings(config: Config, key: &ApiKey) -> Result<(String, reqwest::Client, Se
     // A client built here applies the attempt timeout and the user agent
     // itself; `exec` adds them per request only where it must.
     let own_client = config.http_client.is_none();
+    if own_client
+        && url.scheme() == "https"
+        && !cfg!(any(feature = "rustls", feature = "native-tls"))
+    {
+        return Err(error::config(
+            "np6-client was built without TLS (features rustls, native-tls): \
+             give ClientBuilder::http_client a reqwest::Client that speaks https",
+        ));
+    }
     let http = match config.http_client {
         Some(client) => client,
         None => reqwest::Client::builder()

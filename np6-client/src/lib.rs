@@ -1,29 +1,146 @@
-//! A typed client for the [NP6](https://www.np6.com) marketing platform API
-//! (Chapsvision), generated at build time from the OpenAPI description in
-//! `openapi/np6.yaml`.
+//! A typed async client for the [NP6](https://www.np6.com) marketing
+//! platform API (Chapsvision), generated at build time from the OpenAPI
+//! description of the API that ships with the crate (`np6.yaml`).
 //!
-//! Every operation of the spec is a method of [`Client`]; its data types are
-//! in [`types`]. A thin hand-written layer adds what every call needs: the
-//! API key (kept secret), timeouts and an overall deadline, retries with
-//! backoff that honour `Retry-After`, typed [`Error`]s that keep NP6's status,
-//! `x-request-id` and body, and [`tracing`] spans.
+//! Every operation of the spec is a method of [`Client`], named after its
+//! `operationId` (`getMailRedlist` is [`Client::get_mail_redlist`]); its
+//! data types are in [`types`]. A thin hand-written layer adds what every
+//! call needs: the API key (kept secret), timeouts and an overall deadline,
+//! retries with backoff that honour `Retry-After`, typed [`Error`]s that
+//! keep NP6's status, `x-request-id` and body, and [`tracing`] spans.
+//!
+//! # Install
+//!
+//! From a checkout of the np6-rs workspace (the crate is not on crates.io
+//! yet), in your `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! np6-client = { path = "../np6-rs/np6-client" }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! Once it is published: `cargo add np6-client`.
+//!
+//! # A first call
+//!
+//! Build one [`Client`] with [`Client::builder`] and share it (it is
+//! cheap to clone). Required parameters and the request body are a
+//! method's arguments; optional parameters are set on the request it
+//! returns (see [`requests`]), and `send().await` sends it. Data types are
+//! built with `new(required fields)` and `with_<field>(..)`, so the spec
+//! can grow without breaking your code.
 //!
 //! ```no_run
 //! use chrono::{Duration, Utc};
-//! use np6_client::Client;
+//! use np6_client::types::{BounceData, BounceType};
+//! use np6_client::{ApiKey, Client};
 //!
 //! # async fn run() -> Result<(), np6_client::Error> {
-//! let client = Client::builder().api_key("my-np6-key").build()?;
+//! let key = ApiKey::from_env().expect("set NP6_API_KEY");
+//! let client = Client::builder().api_key(key).build()?;
+//!
 //! let since = Utc::now() - Duration::days(7);
 //! for entry in client.get_mail_redlist().start_date(since).send().await? {
 //!     println!("{} redlisted ({})", entry.id, entry.origin);
 //! }
+//!
+//! let bounce = BounceData::new(BounceType::HardUser);
+//! client.put_target_bounce("0003YB53", 788, &bounce).send().await?;
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! Dates are [`chrono::DateTime<Utc>`](chrono::DateTime) values; query dates
 //! are sent at whole seconds (`2019-08-24T14:15:22Z`), as NP6 documents them.
+//! Plain `http://` is refused unless the host is loopback or
+//! [`ClientBuilder::allow_plaintext`] is set.
+//!
+//! # Errors
+//!
+//! Every call returns one [`Error`] type. [`Error::kind`] says what went
+//! wrong ([`ErrorKind`]: configuration, an argument the spec refuses, an
+//! HTTP status, a body that does not match the spec, a connection failure,
+//! a timeout...); [`Error::status`], [`Error::request_id`] (give it to NP6
+//! support), [`Error::body_text`] and [`Error::attempts`] say the rest.
+//! Neither `Display` nor `Debug` of an error, the key, the builder or the
+//! client ever shows the key.
+//!
+//! ```no_run
+//! # async fn run(client: np6_client::Client) {
+//! use np6_client::ErrorKind;
+//!
+//! match client.get_sms_redlist().send().await {
+//!     Ok(entries) => println!("{} entries", entries.len()),
+//!     Err(e) if e.status() == Some(401) => eprintln!("wrong key"),
+//!     Err(e) if e.kind() == ErrorKind::Timeout => eprintln!("NP6 is slow: {e}"),
+//!     Err(e) => eprintln!("{e} (request id {:?})", e.request_id()),
+//! }
+//! # }
+//! ```
+//!
+//! # Timeouts and retries
+//!
+//! By default a connection may take 10 s, each attempt 30 s (body
+//! included) and the whole call 120 s ([`ClientBuilder::connect_timeout`],
+//! [`timeout`](ClientBuilder::timeout), [`deadline`](ClientBuilder::deadline)).
+//! Idempotent calls are retried up to 4 attempts on connection errors,
+//! timeouts, 408, 429, 500, 502, 503 and 504, with jittered exponential
+//! backoff, honouring `Retry-After`; [`RetryPolicy`] changes all of it.
+//!
+//! # Bulk jobs
+//!
+//! [`Client::put_bounces`] sends a stream of bounces with bounded
+//! concurrency and an optional (or adaptive) rate limit ([`BulkOptions`]),
+//! each with the client's retries, and yields every record's outcome as it
+//! completes; [`Client::bulk`] does the same for any operation. Memory
+//! holds the in-flight window only.
+//!
+//! # Testing your code
+//!
+//! The `mock` feature (for your dev-dependencies) adds the testing kit, in
+//! the `mock` module: typed [httpmock](https://docs.rs/httpmock) helpers,
+//! one per operation, and `Sandbox`, a mock NP6 on loopback that answers
+//! from the fixtures bundled with the crate (or a folder of your own) and
+//! hands back a configured client:
+//!
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # async fn run() -> Result<(), np6_client::Error> {
+//! let sandbox = np6_client::mock::Sandbox::start().await?;
+//! let entries = sandbox.client().get_sms_redlist().send().await?;
+//! println!("{} SMS redlist entries from {}", entries.len(), sandbox.base_url());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `rustls` | yes | HTTPS through rustls (no system OpenSSL) |
+//! | `native-tls` | no | HTTPS through the platform's TLS library |
+//! | `fixtures` | no | reading fixture files (YAML), for tools that validate or serve them |
+//! | `mock` | no | the testing kit: typed httpmock helpers and the fixture sandbox |
+//!
+//! With neither TLS feature (`default-features = false`) no TLS stack is
+//! compiled: bring a `reqwest::Client` that speaks HTTPS with
+//! [`ClientBuilder::http_client`].
+//!
+//! # Minimum Rust version
+//!
+//! 1.89, the highest `rust-version` among the crates it builds on. Raising
+//! it is a minor release, and is said in the changelog.
+//!
+//! # Links
+//!
+//! - `README.md` and `CHANGELOG.md`, in the package: longer examples (bulk
+//!   jobs, typed mocks) and what changed between versions.
+//! - The examples: `cargo run --features mock --example quickstart`
+//!   (offline against the sandbox unless `NP6_API_KEY` is set).
+//! - NP6, the platform: <https://www.np6.com>. The client talks to
+//!   [`PRODUCTION_URL`] unless [`ClientBuilder::base_url`] says otherwise.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
@@ -100,9 +217,10 @@ pub mod requests {
     include!(concat!(env!("OUT_DIR"), "/requests.rs"));
 }
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+/// The crate README's examples, compiled and run as doctests (some need
+/// the testing kit).
+#[cfg(all(doctest, feature = "mock"))]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};

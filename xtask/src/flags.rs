@@ -118,6 +118,8 @@ pub enum BenchPart {
     Validation,
     Pace,
     Har,
+    /// A consumer's clean build with np6-client vs without (only when named).
+    Build,
 }
 
 #[derive(Args)]

@@ -19,6 +19,7 @@
 //!
 //! The servers are in [`server`], the `/proc` readers in [`proc`].
 
+pub mod build_cost;
 pub mod bulk;
 pub mod har;
 pub mod overhead;
@@ -151,6 +152,9 @@ pub fn run(args: Bench) -> Result<u8, String> {
             sizes.bulk_records * 10
         );
         rows.extend(bulk::bulk(&exe, sizes)?);
+    }
+    if args.only == Some(BenchPart::Build) {
+        rows.extend(build_cost::build_cost()?); // minutes: only when asked for
     }
     if runs(BenchPart::Validation) {
         eprintln!("bench: validation...");

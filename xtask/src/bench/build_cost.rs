@@ -1,0 +1,202 @@
+//! `cargo xtask bench --only build`: what depending on np6-client costs a
+//! consumer's clean build, against a consumer of the same reqwest, serde,
+//! tokio and chrono (same versions from the workspace lock file, same
+//! features) and nothing else. Each scratch crate is built clean in its own
+//! target dir, one after the other, in the dev profile a consumer's
+//! `cargo build` uses. Then the spec-edit rebuild: np6-client rebuilt from a
+//! copy of the spec (`NP6_CLIENT_SPEC`), as after an edit. Target: at most
+//! 1.3x the baseline's wall time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::Row;
+
+/// Both consumers' dependencies besides np6-client: the workspace's
+/// declarations of them, with the TLS np6-client turns on by default.
+const COMMON_DEPS: &str = r#"
+reqwest = { version = "0.13.4", default-features = false, features = ["json", "query", "rustls"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+tokio = { version = "1.47", features = ["macros", "rt-multi-thread", "time", "net", "io-util", "sync", "fs", "signal"] }
+chrono = { version = "0.4.42", default-features = false, features = ["clock", "serde", "std"] }
+"#;
+
+/// A temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One clean build: wall time, units compiled, crates in the graph.
+struct Build {
+    wall: Duration,
+    units: usize,
+    crates: usize,
+}
+
+/// The comparison, as rows of the bench table.
+pub fn build_cost() -> Result<Vec<Row>, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent folder")?
+        .to_path_buf();
+    let dir = TempDir(std::env::temp_dir().join(format!("np6-bench-build-{}", std::process::id())));
+    let client = root.join("np6-client");
+    let with_client = format!(
+        "np6-client = {{ path = {:?} }}\n{COMMON_DEPS}",
+        client.to_string_lossy()
+    );
+    let np6 = consumer(
+        &dir.0,
+        &root,
+        "with-np6-client",
+        &with_client,
+        "np6_client::Client::builder().api_key(\"k\").build().map(drop).ok();",
+    )?;
+    let base = consumer(
+        &dir.0,
+        &root,
+        "baseline",
+        COMMON_DEPS,
+        "reqwest::Client::builder().build().map(drop).ok();",
+    )?;
+
+    eprintln!("bench: clean build of the baseline consumer...");
+    let b = build(&base, &[])?;
+    eprintln!("bench: clean build of the np6-client consumer...");
+    let n = build(&np6, &[])?;
+    let spec_copy = dir.0.join("np6.yaml");
+    std::fs::copy(root.join("openapi/np6.yaml"), &spec_copy)
+        .map_err(|e| format!("cannot copy the spec: {e}"))?;
+    eprintln!("bench: rebuild after a spec change...");
+    let edit = build(&np6, &[("NP6_CLIENT_SPEC", spec_copy.as_os_str())])?;
+
+    let ratio = n.wall.as_secs_f64() / b.wall.as_secs_f64().max(f64::MIN_POSITIVE);
+    Ok(vec![
+        Row {
+            name: "clean build: np6-client consumer / baseline".to_owned(),
+            ratio,
+            detail: format!(
+                "{:.1} s vs {:.1} s; {} vs {} units compiled; {} vs {} crates (normal+build)",
+                n.wall.as_secs_f64(),
+                b.wall.as_secs_f64(),
+                n.units,
+                b.units,
+                n.crates,
+                b.crates
+            ),
+            target: Some((1.3, false)),
+        },
+        Row {
+            name: "spec-edit rebuild / clean np6-client consumer".to_owned(),
+            ratio: edit.wall.as_secs_f64() / n.wall.as_secs_f64().max(f64::MIN_POSITIVE),
+            detail: format!(
+                "{:.1} s to regenerate and recompile np6-client and the consumer",
+                edit.wall.as_secs_f64()
+            ),
+            target: None,
+        },
+    ])
+}
+
+/// Writes a binary crate `name` with `deps` whose `main` runs `body`, and
+/// the workspace lock file so both sides build the same versions.
+fn consumer(
+    dir: &Path,
+    root: &Path,
+    name: &str,
+    deps: &str,
+    body: &str,
+) -> Result<PathBuf, String> {
+    let crate_dir = dir.join(name);
+    let io = |e: std::io::Error| format!("cannot write the {name} consumer: {e}");
+    std::fs::create_dir_all(crate_dir.join("src")).map_err(io)?;
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{deps}\n[workspace]\n"
+    );
+    std::fs::write(crate_dir.join("Cargo.toml"), manifest).map_err(io)?;
+    std::fs::write(
+        crate_dir.join("src/main.rs"),
+        format!("fn main() {{\n    {body}\n}}\n"),
+    )
+    .map_err(io)?;
+    std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).map_err(io)?;
+    Ok(crate_dir)
+}
+
+/// `cargo build` of the crate at `dir` in `dir/target`, with `env` set.
+fn build(dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Result<Build, String> {
+    let cargo = env!("CARGO");
+    // Resolve (and fetch) first, so the timed build is compilation only.
+    run(Command::new(cargo).arg("fetch").current_dir(dir))?;
+    let tree = run(Command::new(cargo)
+        .args([
+            "tree",
+            "--prefix",
+            "none",
+            "-e",
+            "normal,build",
+            "--no-dedupe",
+        ])
+        .current_dir(dir))?;
+    let mut crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split(" (").next())
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    crates.sort_unstable();
+    crates.dedup();
+
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET_DIR");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let start = Instant::now();
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    let wall = start.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!(
+            "cargo build in {} failed:\n{stderr}",
+            dir.display()
+        ));
+    }
+    let units = stderr
+        .lines()
+        .filter(|line| line.trim_start().starts_with("Compiling "))
+        .count();
+    Ok(Build {
+        wall,
+        units,
+        crates: crates.len(),
+    })
+}
+
+/// Runs `command`, returning its stdout; its stderr in the error.
+fn run(command: &mut Command) -> Result<String, String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{command:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
