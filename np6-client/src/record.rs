@@ -141,7 +141,12 @@ const MAX_NAME_TRIES: usize = 1000;
 /// decoded values cannot see, is masked in the text if it stays a
 /// fixture, else the exchange is not recorded).
 fn fixture_text(fixture: &Fixture, key: &ApiKey) -> Result<String, &'static str> {
-    let text = serde_json::to_string_pretty(fixture).map_err(|_| "it cannot be written as JSON")?;
+    // Through the format's own writer: it refuses what the fixture reader
+    // (validate, the sandbox) would refuse, so record mode never writes a
+    // fixture its own tools reject.
+    let text = fixture
+        .to_json()
+        .map_err(|_| "it is larger or deeper than a fixture file may be")?;
     if !key.is_echoed_in(&text) {
         return Ok(text + "\n");
     }

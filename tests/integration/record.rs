@@ -129,3 +129,31 @@ async fn a_204_is_recorded_as_received_with_no_body() {
     assert!(issues.is_empty(), "{}: {issues:?}", files[0].display());
     assert_eq!(op.map(|o| o.id.as_str()), Some("getMailRedlist"));
 }
+
+#[tokio::test]
+async fn class3_record_mode_writes_nothing_its_own_reader_would_refuse() {
+    // An answer nested deeper than a fixture file may be: the call
+    // succeeds, and no fixture is written that validate would reject.
+    let mut detail = json!("leaf");
+    for _ in 0..np6_client::fixture::MAX_DEPTH {
+        detail = json!({ "a": detail });
+    }
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/targets/redlist/sms");
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!([{"id": "A1", "origin": 6, "detail": detail}]));
+        })
+        .await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let client = builder(&server.base_url())
+        .record_to(dir.path())
+        .build()
+        .expect("valid");
+    let entries = client.get_sms_redlist().send().await.expect("200");
+    assert_eq!(entries.len(), 1);
+    let files = np6_checks::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
+    assert!(files.is_empty(), "{files:?}");
+}
