@@ -101,21 +101,23 @@ fn new_operation(_: &Spec, doc: &mut Value) -> Result<String, String> {
     Ok("GET /growth-check/{id} (getGrowthCheck)".to_owned())
 }
 
-fn optional_query_parameter(spec: &Spec, doc: &mut Value) -> Result<String, String> {
+/// Adds a parameter to the first operation; its id.
+fn add_parameter(spec: &Spec, doc: &mut Value, param: Value) -> Result<String, String> {
     let op = first_operation(spec)?;
-    let params = at(doc, &op.at)?
-        .as_object_mut()
-        .ok_or("the operation is not an object")?
+    let params = members(at(doc, &op.at)?)?
         .entry("parameters")
         .or_insert_with(|| json!([]));
     params
         .as_array_mut()
         .ok_or("parameters is not a list")?
-        .push(json!({"name": "growthCheckLimit", "in": "query", "schema": {"type": "integer", "format": "int32"}}));
-    Ok(format!(
-        "{}: optional query parameter growthCheckLimit",
-        op.id
-    ))
+        .push(param);
+    Ok(op.id.clone())
+}
+
+fn optional_query_parameter(spec: &Spec, doc: &mut Value) -> Result<String, String> {
+    let param = json!({"name": "growthCheckLimit", "in": "query", "schema": {"type": "integer", "format": "int32"}});
+    let id = add_parameter(spec, doc, param)?;
+    Ok(format!("{id}: optional query parameter growthCheckLimit"))
 }
 
 /// The component schema a body schema refers to (directly or as its
@@ -209,20 +211,9 @@ fn error_status(spec: &Spec, doc: &mut Value) -> Result<String, String> {
 }
 
 fn required_parameter(spec: &Spec, doc: &mut Value) -> Result<String, String> {
-    let op = first_operation(spec)?;
-    let params = at(doc, &op.at)?
-        .as_object_mut()
-        .ok_or("the operation is not an object")?
-        .entry("parameters")
-        .or_insert_with(|| json!([]));
-    params
-        .as_array_mut()
-        .ok_or("parameters is not a list")?
-        .push(json!({"name": "growthCheckChannel", "in": "query", "required": true, "schema": {"type": "string"}}));
-    Ok(format!(
-        "{}: required query parameter growthCheckChannel",
-        op.id
-    ))
+    let param = json!({"name": "growthCheckChannel", "in": "query", "required": true, "schema": {"type": "string"}});
+    let id = add_parameter(spec, doc, param)?;
+    Ok(format!("{id}: required query parameter growthCheckChannel"))
 }
 
 fn removed_property(spec: &Spec, doc: &mut Value) -> Result<String, String> {
