@@ -74,3 +74,19 @@ pub(crate) fn check_refs(root: &Value, issues: &mut Vec<Issue>) {
         }
     }
 }
+
+/// The names a schema's `required` lists (none when it lists none).
+///
+/// ```
+/// let schema = serde_json::json!({"required": ["id", "origin"]});
+/// assert_eq!(np6_spec::required_properties(&schema), ["id", "origin"]);
+/// ```
+pub fn required_properties(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}

@@ -39,7 +39,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-pub use document::{pointer_token, resolve};
+pub use document::{pointer_token, required_properties, resolve};
 pub use operation::{Location, Method, Operation, Param, RequestBody, Response, ResponseBody};
 
 /// A problem of the spec, at a place in the document.

@@ -118,18 +118,7 @@ impl Pacer {
             mode,
             max_in_flight: max_in_flight.max(1),
             ceiling,
-            state: Mutex::new(State {
-                rate,
-                next_start: now,
-                in_flight: 0,
-                concurrency: concurrency.max(1.0),
-                slow_start: true,
-                w_max: rate,
-                last_decrease: None,
-                window_start: now,
-                admitted_now: 0,
-                admitted_before: None,
-            }),
+            state: Mutex::new(State::starting(rate, concurrency, now)),
             gate: tokio::sync::Mutex::new(()),
             freed: Notify::new(),
         })
@@ -214,6 +203,23 @@ fn is_throttle(error: &Error) -> bool {
 }
 
 impl State {
+    /// The state of a job that starts at `now` at `rate` with
+    /// `concurrency` places (at least one).
+    fn starting(rate: f64, concurrency: f64, now: Instant) -> Self {
+        State {
+            rate,
+            next_start: now,
+            in_flight: 0,
+            concurrency: concurrency.max(1.0),
+            slow_start: true,
+            w_max: rate,
+            last_decrease: None,
+            window_start: now,
+            admitted_now: 0,
+            admitted_before: None,
+        }
+    }
+
     fn limit(&self, max: usize) -> usize {
         // Truncation is the intent: 2.9 allowed in flight means 2.
         (self.concurrency as usize).clamp(1, max)
@@ -306,19 +312,7 @@ mod tests {
     use super::*;
 
     fn state(rate: f64) -> State {
-        let now = Instant::now();
-        State {
-            rate,
-            next_start: now,
-            in_flight: 0,
-            concurrency: 8.0,
-            slow_start: true,
-            w_max: rate,
-            last_decrease: None,
-            window_start: now,
-            admitted_now: 0,
-            admitted_before: None,
-        }
+        State::starting(rate, 8.0, Instant::now())
     }
 
     #[test]

@@ -38,13 +38,7 @@ pub fn canonical(root: &Value, schema: &Value, value: &Value) -> Value {
     match value {
         Value::Object(members) => {
             let properties = schema.get("properties").and_then(Value::as_object);
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let required = np6_spec::required_properties(schema);
             let mut out = Map::new();
             for (name, member) in members {
                 let Some(property) = properties.and_then(|p| p.get(name)) else {

@@ -220,13 +220,7 @@ fn removed_property(spec: &Spec, doc: &mut Value) -> Result<String, String> {
     let (name, property) = spec
         .component_schemas()
         .find_map(|(name, schema)| {
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let required = np6_spec::required_properties(schema);
             let property = schema
                 .get("properties")?
                 .as_object()?
