@@ -173,7 +173,7 @@ pub mod spec;
     unused
 )]
 mod generated {
-    include!(concat!(env!("OUT_DIR"), "/progenitor.rs"));
+    include!(concat!(env!("OUT_DIR"), "/generated/progenitor.rs"));
 }
 
 /// The data types of the NP6 API, generated from the spec's schemas.
@@ -196,7 +196,7 @@ mod generated {
 pub mod types {
     mod constructors {
         use super::*;
-        include!(concat!(env!("OUT_DIR"), "/constructors.rs"));
+        include!(concat!(env!("OUT_DIR"), "/generated/constructors.rs"));
     }
     pub use crate::generated::types::*;
     pub use crate::open_enums::*;
@@ -207,14 +207,14 @@ pub mod types {
 /// enums: generated, never edited.
 #[allow(missing_docs)]
 mod open_enums {
-    include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
+    include!(concat!(env!("OUT_DIR"), "/generated/open_enums.rs"));
 }
 
 /// One request builder per operation, made by the [`Client`] method of
 /// the same name: optional parameters are set on it, then `send()` sends it.
 pub mod requests {
     use crate::types;
-    include!(concat!(env!("OUT_DIR"), "/requests.rs"));
+    include!(concat!(env!("OUT_DIR"), "/generated/requests.rs"));
 }
 
 /// The crate README's examples, compiled and run as doctests (some need

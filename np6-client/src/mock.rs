@@ -40,13 +40,13 @@
 
 #[allow(missing_docs, clippy::all, unreachable_pub)]
 mod generated {
-    include!(concat!(env!("OUT_DIR"), "/httpmock.rs"));
+    include!(concat!(env!("OUT_DIR"), "/generated/httpmock.rs"));
 }
 
 mod sandbox;
 mod standalone;
 
-include!(concat!(env!("OUT_DIR"), "/mock_ext.rs"));
+include!(concat!(env!("OUT_DIR"), "/generated/mock_ext.rs"));
 
 pub use generated::operations;
 pub use sandbox::{Sandbox, SandboxBuilder, respond};

@@ -2,14 +2,14 @@
 //! operation. Generated from `openapi/np6.yaml` with the client; used by the
 //! runtime, the maintainers' `xtask` and mock servers.
 
-include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+include!(concat!(env!("OUT_DIR"), "/generated/operations.rs"));
 
 /// The OpenAPI description the client was generated from.
 ///
 /// ```
 /// assert!(np6_client::spec::SPEC_YAML.contains("openapi: 3.0.3"));
 /// ```
-pub const SPEC_YAML: &str = include_str!(concat!(env!("OUT_DIR"), "/np6.yaml"));
+pub const SPEC_YAML: &str = include_str!(concat!(env!("OUT_DIR"), "/generated/np6.yaml"));
 
 /// One operation of the spec.
 ///

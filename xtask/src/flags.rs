@@ -28,6 +28,9 @@ pub enum Command {
     Growth(Growth),
     /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
     Mock(Mock),
+    /// Write np6-client/generated/ (the generated client the published
+    /// package ships), then `cargo publish --dry-run` np6-spec and np6-client.
+    Package(Package),
     /// Benchmarks (release build): client overhead, bulk throughput and
     /// memory, validation and HAR import throughput. Exit 1 when a target
     /// is missed.
@@ -108,6 +111,19 @@ pub struct Mock {
     /// The fixtures to answer from (default: openapi/fixtures).
     #[arg(long = "fixtures")]
     pub fixtures: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Package {
+    /// Publish to crates.io (default: `--dry-run`).
+    #[arg(long)]
+    pub publish: bool,
+    /// Package without building the packages (as `cargo publish --no-verify`).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Package uncommitted changes too.
+    #[arg(long)]
+    pub allow_dirty: bool,
 }
 
 /// One of the benchmarks of `bench`.

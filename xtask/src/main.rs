@@ -12,6 +12,7 @@ mod import_har;
 mod inputs;
 mod mock;
 mod output;
+mod package;
 mod replay;
 #[cfg(test)]
 mod tidy;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => coverage::run(args),
         Command::Growth(args) => growth::run(args),
         Command::Mock(args) => mock::run(args),
+        Command::Package(args) => package::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchBulk(args) => bench::bulk::run_one(args),
         Command::BenchSide(args) => bench::overhead::run_side(args),

@@ -11,7 +11,7 @@
 //! `np6-client/build.rs`), in the workspace's own target folder: after a
 //! `cargo build` only `np6-client` itself is rebuilt for each variant.
 
-mod kinds;
+pub(crate) mod kinds;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -140,7 +140,10 @@ fn api_of(
     let mut command = Command::new(env!("CARGO"));
     command
         .current_dir(root)
-        .args(["rustdoc", "--quiet", "--package", "np6-client", "--lib"]);
+        .args(["rustdoc", "--quiet", "--package", "np6-client", "--lib"])
+        // The generator, which is what reads `NP6_CLIENT_SPEC`; it adds no
+        // public item.
+        .args(["--features", "codegen"]);
     for feature in features {
         command.args(["--features", feature]);
     }

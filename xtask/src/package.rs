@@ -1,0 +1,150 @@
+//! `cargo xtask package`: writes `np6-client/generated/`, the client
+//! generated from the spec, which the published package ships so that its
+//! consumers compile neither progenitor nor its dependencies; then packages
+//! np6-spec and np6-client with `cargo publish` (`--dry-run` unless
+//! `--publish`).
+//!
+//! cargo counts a packaged file that git ignores as an uncommitted change,
+//! so `cargo publish` runs with `--allow-dirty`; this command checks
+//! instead that git has nothing uncommitted, so only `generated/` is new.
+//!
+//! The files are the ones `np6-client/build.rs` writes with the `codegen`
+//! feature (and `mock`, so the testing kit's helpers are there too), taken
+//! from its `OUT_DIR` as they are: there is one generator. The folder is
+//! git-ignored; the package's own build checks its fingerprint against the
+//! packaged spec and generator, so a stale folder cannot be published.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::flags;
+use crate::output;
+
+/// Generates `np6-client/generated/`, then packages (and publishes).
+pub fn run(args: flags::Package) -> Result<u8, String> {
+    let root = np6_checks::project_root();
+    if !args.allow_dirty {
+        committed(&root)?;
+    }
+    let (names, fingerprint) = write_generated(&root)?;
+    output::line(&format!(
+        "np6-client/generated/: {} ({fingerprint})",
+        names.join(", ")
+    ))?;
+    let mut publish = Command::new(cargo());
+    publish
+        .args([
+            "publish",
+            "--allow-dirty",
+            "-p",
+            "np6-spec",
+            "-p",
+            "np6-client",
+        ])
+        .current_dir(&root);
+    if !args.publish {
+        publish.arg("--dry-run");
+    }
+    if args.no_verify {
+        publish.arg("--no-verify");
+    }
+    let status = publish
+        .status()
+        .map_err(|e| format!("cannot run cargo publish: {e}"))?;
+    if !status.success() {
+        return Err("cargo publish failed".to_owned());
+    }
+    Ok(0)
+}
+
+/// Fails when git has uncommitted changes in the checkout (a checkout
+/// without git, or without git installed, has nothing to compare).
+fn committed(root: &Path) -> Result<(), String> {
+    let Ok(status) = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(root)
+        .output()
+    else {
+        return Ok(());
+    };
+    if !status.status.success() {
+        return Ok(());
+    }
+    let changes = String::from_utf8_lossy(&status.stdout);
+    if changes.trim().is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "uncommitted changes would be packaged (commit them, or pass --allow-dirty):\n{changes}"
+    ))
+}
+
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Writes `np6-client/generated/` under `root`; returns the names of its
+/// files and their fingerprint.
+pub fn write_generated(root: &Path) -> Result<(Vec<String>, String), String> {
+    let out_dir = generate(root)?;
+    let from = out_dir.join("generated");
+    let to = root.join("np6-client/generated");
+    match std::fs::remove_dir_all(&to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove {}: {e}", to.display())),
+    }
+    std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries =
+        std::fs::read_dir(&from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))
+            .map_err(|e| format!("cannot copy {}: {e}", entry.path().display()))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    let fingerprint = std::fs::read_to_string(to.join("FINGERPRINT"))
+        .map_err(|e| format!("the generator wrote no FINGERPRINT: {e}"))?;
+    Ok((names, fingerprint.trim().to_owned()))
+}
+
+/// Builds np6-client with `codegen` and `mock` from the workspace's spec and
+/// returns its build script's `OUT_DIR`.
+fn generate(root: &Path) -> Result<PathBuf, String> {
+    let cargo = cargo();
+    let pkgid = Command::new(&cargo)
+        .args(["pkgid", "-p", "np6-client"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run cargo pkgid: {e}"))?;
+    let pkgid = String::from_utf8_lossy(&pkgid.stdout).trim().to_owned();
+    let output = Command::new(&cargo)
+        .args([
+            "build",
+            "--package",
+            "np6-client",
+            "--lib",
+            "--features",
+            "codegen,mock",
+            "--message-format=json-render-diagnostics",
+        ])
+        .env_remove("NP6_CLIENT_SPEC")
+        .current_dir(root)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !output.status.success() {
+        return Err("cargo build of np6-client with `codegen` failed".to_owned());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "build-script-executed" && message["package_id"] == *pkgid
+        })
+        .find_map(|message| message["out_dir"].as_str().map(PathBuf::from))
+        .ok_or_else(|| format!("cargo build reported no build script run for {pkgid}"))
+}
