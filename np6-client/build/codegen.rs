@@ -5,6 +5,11 @@ use std::path::Path;
 
 use crate::{BuildResult, constructors, mock_ext, normalize, open_enum, operations};
 
+/// The `JsonSchema` derive of every generated type, behind the `schemars`
+/// feature (`open_enum.rs` puts its hand-written impls behind it too).
+pub(crate) const SCHEMARS_DERIVE: &str =
+    "#[cfg_attr(feature = \"schemars\", derive(::schemars::JsonSchema))]";
+
 /// Generates every file of the client from the spec at `spec_path` into
 /// `dir`; the mock helpers too when `mock` is set.
 pub(crate) fn run(spec_path: &Path, dir: &Path, mock: bool) -> BuildResult<()> {
@@ -26,7 +31,6 @@ pub(crate) fn run(spec_path: &Path, dir: &Path, mock: bool) -> BuildResult<()> {
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
         .with_inner_type(quote::quote!(::std::sync::Arc<crate::settings::Settings>))
-        .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
     let open_enums = open_enum::collect(&adapted.document)?;
     for open in &open_enums {
@@ -37,12 +41,19 @@ pub(crate) fn run(spec_path: &Path, dir: &Path, mock: bool) -> BuildResult<()> {
         );
     }
 
-    // Twice: the first pass names the types that the second marks
-    // `#[non_exhaustive]` (progenitor's `TypePatch`, not an edit of its output).
+    // Twice: the first pass names the types that the second patches
+    // (progenitor's `TypePatch`, not an edit of its output): every type
+    // derives `JsonSchema` only with the `schemars` feature, so that schemars
+    // is not in the default public API; structs with named fields and enums
+    // are `#[non_exhaustive]`.
     let first = generate(&settings, &adapted.document)?;
-    let mut patch = progenitor::TypePatch::default();
-    patch.with_attr("#[non_exhaustive]");
-    for name in constructors::patched_types(&first) {
+    let non_exhaustive = constructors::patched_types(&first);
+    for name in constructors::all_types(&first) {
+        let mut patch = progenitor::TypePatch::default();
+        patch.with_attr(SCHEMARS_DERIVE);
+        if non_exhaustive.contains(&name) {
+            patch.with_attr("#[non_exhaustive]");
+        }
         settings.with_patch(name, &patch);
     }
     let mut generator = progenitor::Generator::new(&settings);

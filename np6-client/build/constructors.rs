@@ -21,6 +21,17 @@ pub fn patched_types(file: &syn::File) -> Vec<String> {
         .collect()
 }
 
+/// Every struct and enum of progenitor's `types` module.
+pub fn all_types(file: &syn::File) -> Vec<String> {
+    types_module(file)
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some(s.ident.to_string()),
+            Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `new` and the `with_*` setters of every struct with named fields.
 pub fn generate(file: &syn::File) -> TokenStream {
     let impls = types_module(file).filter_map(|item| match item {

@@ -182,6 +182,7 @@ fn generate_one(open: &OpenEnum) -> TokenStream {
                     }
                 }
 
+                #[cfg(feature = "schemars")]
                 impl ::schemars::JsonSchema for #name {
                     fn schema_name() -> ::std::string::String {
                         stringify!(#name).to_owned()
@@ -274,6 +275,7 @@ fn generate_one(open: &OpenEnum) -> TokenStream {
                     }
                 }
 
+                #[cfg(feature = "schemars")]
                 impl ::schemars::JsonSchema for #name {
                     fn schema_name() -> ::std::string::String {
                         stringify!(#name).to_owned()

@@ -124,6 +124,11 @@ pub struct BulkSummary {
 /// The outcomes of a bulk job, as they complete (not in input order).
 ///
 /// Dropping it cancels the calls in flight and starts no new ones.
+///
+/// It is a `Stream` of [`BulkOutcome`]s: the `futures-core` 0.3 trait, the
+/// one async code shares (read it with `futures_util::StreamExt` or
+/// `tokio_stream::StreamExt`), and so a public dependency, chosen on
+/// purpose.
 pub struct Bulk<T> {
     inner: BoxStream<'static, BulkOutcome<T>>,
     summary: Arc<Mutex<BulkSummary>>,

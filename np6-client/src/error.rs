@@ -23,8 +23,8 @@ pub enum ErrorKind {
     /// (a documented error such as 401, or an unexpected status).
     Status,
     /// NP6 answered with success, but the body does not match the spec (or,
-    /// from [`Client::call_operation`](crate::Client::call_operation), the
-    /// decoded value cannot be given back as JSON).
+    /// from `Client::call_operation` of the np6-rs tools, the decoded value
+    /// cannot be given back as JSON).
     Decode,
     /// The answer was larger than [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes).
     ResponseTooLarge,
@@ -326,6 +326,7 @@ pub(crate) fn invalid_argument(operation: &'static str, message: impl Into<Strin
 }
 
 /// `Client::call_operation` was given an id the spec does not have.
+#[cfg(feature = "fixtures")]
 pub(crate) fn unknown_operation(id: &str) -> Error {
     Error::new(
         ErrorKind::InvalidArgument,
@@ -345,6 +346,7 @@ pub(crate) fn decode(operation: &'static str, message: String, answered: Answere
 }
 
 /// `Client::call_operation` cannot give the typed result back as JSON.
+#[cfg(feature = "fixtures")]
 pub(crate) fn result_not_json(operation: &'static str, source: serde_json::Error) -> Error {
     let message = format!("the result cannot be given as JSON: {source}");
     let mut error = Error::new(ErrorKind::Decode, Some(operation), message);

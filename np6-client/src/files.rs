@@ -11,7 +11,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// The largest fixture file read, in bytes (16 MiB); a larger one is refused.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Every fixture file below `dir` (`.yaml`, `.yml`, `.json`), sorted, each
 /// real file once. Each real folder is walked once, however many links lead

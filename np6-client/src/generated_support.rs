@@ -7,8 +7,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::error::{self, Error};
 use crate::spec::Operation;
@@ -93,9 +91,10 @@ pub(crate) fn whole_seconds(value: &DateTime<Utc>) -> DateTime<Utc> {
     value.trunc_subsecs(0)
 }
 
-/// One argument of `call_operation`, decoded as the parameter's type; a
+/// One argument of `call_operation` (feature `fixtures`), decoded as the parameter's type; a
 /// missing one decodes from `null` (so an optional parameter is `None`).
-pub(crate) fn arg<T: DeserializeOwned>(
+#[cfg(feature = "fixtures")]
+pub(crate) fn arg<T: serde::de::DeserializeOwned>(
     op: &Operation,
     args: &serde_json::Map<String, serde_json::Value>,
     name: &str,
@@ -113,7 +112,11 @@ pub(crate) fn arg<T: DeserializeOwned>(
 }
 
 /// The result of a typed method as JSON, for `call_operation`.
-pub(crate) fn to_json<T: Serialize>(op: &Operation, value: &T) -> Result<serde_json::Value, Error> {
+#[cfg(feature = "fixtures")]
+pub(crate) fn to_json<T: serde::Serialize>(
+    op: &Operation,
+    value: &T,
+) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value).map_err(|e| error::result_not_json(op.id, e))
 }
 

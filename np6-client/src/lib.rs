@@ -12,11 +12,13 @@
 //! # Install
 //!
 //! From a checkout of the np6-rs workspace (the crate is not on crates.io
-//! yet), in your `Cargo.toml`:
+//! yet), in your `Cargo.toml`, with the `codegen` feature, which generates
+//! the client from the checkout's spec at build time (the published package
+//! ships that code instead):
 //!
 //! ```toml
 //! [dependencies]
-//! np6-client = { path = "../np6-rs/np6-client" }
+//! np6-client = { path = "../np6-rs/np6-client", features = ["codegen"] }
 //! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 //! ```
 //!
@@ -120,12 +122,46 @@
 //! | --- | --- | --- |
 //! | `rustls` | yes | HTTPS through rustls (no system OpenSSL) |
 //! | `native-tls` | no | HTTPS through the platform's TLS library |
-//! | `fixtures` | no | reading fixture files (YAML), for tools that validate or serve them |
 //! | `mock` | no | the testing kit: typed httpmock helpers and the fixture sandbox |
+//! | `schemars` | no | `schemars::JsonSchema` (schemars 0.8) on every type of [`types`] |
+//! | `fixtures` | no | the maintainers' API, for the np6-rs tools: not covered by semver |
+//! | `codegen` | no | generates the client from the spec at build time (needed from a checkout; the published package ships the generated code) |
 //!
 //! With neither TLS feature (`default-features = false`) no TLS stack is
 //! compiled: bring a `reqwest::Client` that speaks HTTPS with
 //! [`ClientBuilder::http_client`].
+//!
+//! `fixtures` exists for the workspace's own tools (the `np6` command line,
+//! `cargo xtask`, the integration tests): the fixture format (`fixture`),
+//! the operation table and request matching (`spec`),
+//! `Client::call_operation` (any operation by its `operationId`, with JSON
+//! arguments) and `mock::respond`. It may change in any release; code that
+//! uses the client needs none of it.
+//!
+//! # Public dependencies
+//!
+//! These types of other crates are part of the API, on purpose; a new
+//! major version of one of them, where it shows, is a new major version of
+//! np6-client:
+//!
+//! - [`reqwest::Client`], in [`ClientBuilder::http_client`]: to share a
+//!   connection pool, proxy and TLS setup with the rest of your program.
+//! - [`chrono::DateTime<Utc>`](chrono::DateTime), for the spec's dates (in
+//!   [`types`] and the date parameters of [`requests`]).
+//! - serde's `Serialize` and `Deserialize` on every type of [`types`], and
+//!   [`serde_json::Value`] where the spec allows any JSON (a free-form
+//!   object) and in [`ApiKey::redact_json`].
+//! - With `schemars`: `schemars::JsonSchema` (schemars 0.8, the version
+//!   progenitor speaks), derived on every type of [`types`]. It is a feature
+//!   so that moving to schemars 1 touches only the code that opts in.
+//! - [`futures_core::Stream`](futures_util::Stream): [`Bulk`] is one, and
+//!   [`Client::bulk`] and [`Client::put_bounces`] take one.
+//! - With `mock`: httpmock's `MockServer`, `When`, `Then` and `Mock` (the kit
+//!   is typed httpmock helpers), and tokio's `TcpListener` in `mock::serve`.
+//!
+//! Nothing else is: progenitor's runtime, `http`, `bytes`, `tracing` and
+//! `secrecy` types stay inside (an [`Error`]'s `source()` is a
+//! `dyn std::error::Error`, whose concrete type is not part of the API).
 //!
 //! # Minimum Rust version
 //!
@@ -150,8 +186,18 @@ mod client;
 mod error;
 mod exchange;
 mod execute;
+// Also compiled into build.rs (`#[path]`), so features cannot trim it:
+// without a reader of fixture files (`fixtures`, `mock`), only its size
+// limit is used.
+#[cfg_attr(not(any(feature = "fixtures", feature = "mock")), allow(dead_code))]
 mod files;
+#[cfg(feature = "fixtures")]
 pub mod fixture;
+// Compiled always (record mode writes fixtures; the sandbox reads them),
+// public only with `fixtures`: without it, its `pub` items are the crate's own.
+#[cfg(not(feature = "fixtures"))]
+#[allow(unreachable_pub)]
+mod fixture;
 mod generated_support;
 mod hook;
 #[cfg(feature = "mock")]
@@ -161,7 +207,13 @@ mod record;
 mod retry;
 mod secret;
 mod settings;
+#[cfg(feature = "fixtures")]
 pub mod spec;
+// Compiled always (every call reads its operation's entry), public only
+// with `fixtures`: without it, its `pub` items are the crate's own.
+#[cfg(not(feature = "fixtures"))]
+#[allow(unreachable_pub)]
+mod spec;
 
 /// progenitor's output for `openapi/np6.yaml`: generated, never edited.
 #[allow(
@@ -182,7 +234,9 @@ mod generated {
 /// (a new optional property, a new enum value) without breaking your code.
 /// Build a struct with `new`, which takes its required fields, then set
 /// optional ones with `with_<field>` (or assign its public fields). Every
-/// type derives `serde` and `schemars::JsonSchema`. Enums marked extensible
+/// type derives `serde`, and with the `schemars` feature
+/// `schemars::JsonSchema` (schemars 0.8: a public dependency, see the crate
+/// docs). Enums marked extensible
 /// in the spec (such as [`BounceType`](types::BounceType)) keep values this
 /// client does not know yet in an `Other` variant instead of failing.
 ///
@@ -222,6 +276,35 @@ pub mod requests {
 #[cfg(all(doctest, feature = "mock"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The maintainers' API is out of the default public surface: without the
+/// `fixtures` feature, none of these compile (checked by `cargo test -p
+/// np6-client` and by the packaged crate's tests).
+///
+/// ```compile_fail,E0603
+/// use np6_client::fixture::Fixture;
+/// ```
+///
+/// ```compile_fail,E0603
+/// let _ = np6_client::spec::find_operation::<()>([], "GET", "/");
+/// ```
+///
+/// ```compile_fail,E0599
+/// async fn call(client: np6_client::Client) {
+///     let _ = client.call_operation("getMailRedlist", &serde_json::Map::new()).await;
+/// }
+/// ```
+#[cfg(all(doctest, not(feature = "fixtures")))]
+pub struct MaintainerApiNeedsFixtures;
+
+/// The testing kit does not make the maintainers' API public: with `mock`
+/// and without `fixtures`, this does not compile.
+///
+/// ```compile_fail,E0425
+/// let _ = np6_client::mock::respond;
+/// ```
+#[cfg(all(doctest, feature = "mock", not(feature = "fixtures")))]
+pub struct MockKeepsTheMaintainerApiPrivate;
 
 pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};

@@ -28,6 +28,10 @@
 //! # }
 //! ```
 //!
+//! The kit is made of httpmock 0.9's types (`MockServer`, `When`, `Then`,
+//! `Mock`) and serves with tokio's `TcpListener`: both are public
+//! dependencies of this feature, on purpose.
+//!
 //! Known limits of the generated helpers (progenitor 0.15), with the way
 //! around each:
 //! - `start_date`/`end_date` compare chrono's `Display` text
@@ -49,5 +53,14 @@ mod standalone;
 include!(concat!(env!("OUT_DIR"), "/generated/mock_ext.rs"));
 
 pub use generated::operations;
-pub use sandbox::{Sandbox, SandboxBuilder, respond};
+pub use sandbox::{Sandbox, SandboxBuilder};
 pub use standalone::{Limits, serve};
+
+/// Makes an httpmock answer the fixture's recorded response: status,
+/// headers, and the JSON or text body, as the [`Sandbox`] does.
+///
+/// For the np6-rs tools (feature `fixtures`); not covered by semver.
+#[cfg(feature = "fixtures")]
+pub fn respond(then: httpmock::Then, fixture: &crate::fixture::Fixture) {
+    sandbox::respond(then, fixture);
+}

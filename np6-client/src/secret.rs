@@ -67,7 +67,7 @@ impl ApiKey {
         Some(value)
     }
 
-    /// The text with every echo of the key replaced by [`REDACTED`]: the
+    /// The text with every echo of the key replaced by `REDACTED`: the
     /// key itself, and any encoding of it that decodes back to it
     /// (percent-encoding in either case, JSON, JavaScript and HTML escapes,
     /// base64 in both alphabets, hex), escapes mixed or escaped twice.

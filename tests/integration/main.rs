@@ -12,4 +12,5 @@ mod key_echoes;
 mod limits;
 mod paths;
 mod record;
+mod schemas;
 mod wire;

@@ -9,6 +9,7 @@ use crate::Client;
 use crate::error::{Error, ErrorKind};
 use crate::fixture::{Fixture, Stage};
 use crate::spec::API_KEY_HEADER;
+use crate::spec::matching::find_operation;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
 
@@ -71,11 +72,11 @@ impl SandboxBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`] when a fixture file is refused
-    /// ([`read_file`](crate::fixture::read_file): not a regular file, too
-    /// large), is not a fixture, or has an answer that cannot be sent
-    /// ([`Fixture::servable`]); the message names the file. Also when there
-    /// is no fixture.
+    /// [`ErrorKind::Config`] when a fixture file is refused (not a regular
+    /// file, larger than 16 MiB), is not a fixture, or has an answer that
+    /// cannot be sent (a status that is not final, a header HTTP cannot
+    /// carry or that frames the message, such as `content-length`); the
+    /// message names the file. Also when there is no fixture.
     pub async fn start(self) -> Result<Sandbox, Error> {
         let fixtures = match &self.dir {
             Some(dir) => load_dir(dir)?,
@@ -132,9 +133,19 @@ impl Sandbox {
         &self.server
     }
 
-    /// The fixtures the sandbox answers from, by name.
-    pub fn fixtures(&self) -> impl Iterator<Item = (&str, &Fixture)> {
-        self.fixtures.iter().map(|(name, f)| (name.as_str(), f))
+    /// The names of the fixtures the sandbox answers from (their paths
+    /// below the fixture folder), in the order it tries them.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), np6_client::Error> {
+    /// let sandbox = np6_client::mock::Sandbox::start().await?;
+    /// assert!(sandbox.fixtures().any(|name| name.ends_with(".yaml")));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fixtures(&self) -> impl Iterator<Item = &str> {
+        self.fixtures.iter().map(|(name, _)| name.as_str())
     }
 
     async fn serve(mut fixtures: Vec<(String, Fixture)>) -> Result<Self, Error> {
@@ -186,13 +197,12 @@ impl Sandbox {
         }
 
         for op in crate::spec::OPERATIONS {
+            // Whether a method and raw path are a request for this operation.
+            let is_op = move |method: &str, path: &str| {
+                find_operation([(op.method, op.path, ())], method, path).is_ok()
+            };
             let first_success = fixtures.iter().find(|(_, f)| {
-                (200..300).contains(&f.response.status)
-                    && f.request.method.eq_ignore_ascii_case(op.method)
-                    && matches!(
-                        crate::spec::match_path(op.path, &f.request.path),
-                        Ok(Some(_))
-                    )
+                (200..300).contains(&f.response.status) && is_op(&f.request.method, &f.request.path)
             });
             let Some((name, fixture)) = first_success else {
                 continue;
@@ -201,11 +211,7 @@ impl Sandbox {
             server
                 .mock_async(move |when, then| {
                     when.is_true(move |req| {
-                        let matched = req.method_str().eq_ignore_ascii_case(op.method)
-                            && matches!(
-                                crate::spec::match_path(op.path, req.uri().path()),
-                                Ok(Some(_))
-                            );
+                        let matched = is_op(req.method_str(), req.uri().path());
                         if matched {
                             tracing::info!(
                                 target: "np6_client::mock",
@@ -282,7 +288,7 @@ fn load_dir(dir: &Path) -> Result<Vec<(String, Fixture)>, Error> {
 
 /// Makes an httpmock answer the fixture's recorded response: status,
 /// headers, and the JSON or text body.
-pub fn respond(then: httpmock::Then, fixture: &Fixture) {
+pub(crate) fn respond(then: httpmock::Then, fixture: &Fixture) {
     let response = &fixture.response;
     let mut then = then.status(response.status);
     for (name, value) in &response.headers {
