@@ -119,7 +119,7 @@ fn dispatch_arm(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
         let local = quote::format_ident!("arg_{}", ident);
         let (owned, pass) = signature::owned(ty);
         decode.push(
-            quote! { let #local: #owned = crate::generated_support::arg(OPERATION, args, #spec_name)?; },
+            quote! { let #local: #owned = crate::generated_support::arg(self, OPERATION, args, #spec_name)?; },
         );
         if is_required {
             required.push(signature::lend(&local, pass));

@@ -93,8 +93,11 @@ pub(crate) fn whole_seconds(value: &DateTime<Utc>) -> DateTime<Utc> {
 
 /// One argument of `call_operation` (feature `fixtures`), decoded as the parameter's type; a
 /// missing one decodes from `null` (so an optional parameter is `None`).
+/// serde's message quotes the value, so any echo of `client`'s key in it
+/// is masked.
 #[cfg(feature = "fixtures")]
 pub(crate) fn arg<T: serde::de::DeserializeOwned>(
+    client: &crate::Client,
     op: &Operation,
     args: &serde_json::Map<String, serde_json::Value>,
     name: &str,
@@ -107,7 +110,9 @@ pub(crate) fn arg<T: serde::de::DeserializeOwned>(
         } else {
             format!("argument {name} does not decode: {e}")
         };
-        error::invalid_argument(op.id, message)
+        let settings: &crate::settings::Settings =
+            progenitor_client::ClientInfo::inner(&client.inner);
+        error::invalid_argument(op.id, message).masked(&settings.key)
     })
 }
 

@@ -270,3 +270,29 @@ async fn class1_debug_of_public_types_hides_the_key() {
         .expect_err("plain http");
     assert_no_key("config error", &format!("{error} {error:?}"));
 }
+
+#[tokio::test]
+async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
+    // Refused before any request: nothing listens at this loopback port.
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("valid");
+    for (name, form) in echoes() {
+        let args = serde_json::json!({
+            "id": "T1",
+            "fieldId": form,
+            "body": {"type": "hardUser"},
+        });
+        let args = args.as_object().expect("an object");
+        let error = client
+            .call_operation("putTargetBounce", args)
+            .await
+            .expect_err("fieldId is an integer");
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{name}: {error}");
+        assert!(error.to_string().contains("fieldId"), "{name}: {error}");
+        assert_no_key(&format!("{name}: Display"), &error.to_string());
+        assert_no_key(&format!("{name}: Debug"), &format!("{error:?}"));
+    }
+}
