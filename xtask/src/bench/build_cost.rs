@@ -3,10 +3,12 @@
 //! tokio and chrono (same versions from the workspace lock file, same
 //! features) and nothing else. The np6-client consumer depends on the
 //! package as it would be published (`cargo xtask package`, then
-//! `cargo package`, unpacked). Each scratch crate is built clean in its own
-//! target dir, in the dev profile a consumer's `cargo build` uses, twice,
-//! in the order baseline, np6-client, np6-client, baseline. Target: at most
-//! 1.3x the baseline's wall time.
+//! `cargo package`, unpacked). A third, for comparison, depends on a
+//! checkout by `path` with `codegen`, so it compiles the generator too (as
+//! every consumer did before the package shipped the generated code). Each
+//! scratch crate is built clean in its own target dir, in the dev profile a
+//! consumer's `cargo build` uses, twice, in the order A, B, C, C, B, A.
+//! Target: the package's consumer at most 1.3x the baseline's wall time.
 //!
 //! Then the maintainers' loop: after a spec edit (an optional query
 //! parameter added, from `cargo xtask growth`'s kinds), the rebuild of
@@ -45,6 +47,55 @@ struct Build {
     crates: usize,
 }
 
+/// One consumer crate and its clean builds.
+struct Side {
+    dir: PathBuf,
+    builds: Vec<Build>,
+}
+
+impl Side {
+    fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            builds: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, build: Build) {
+        self.builds.push(build);
+    }
+
+    fn total(&self) -> Duration {
+        self.builds
+            .iter()
+            .fold(Duration::ZERO, |sum, b| sum.saturating_add(b.wall))
+    }
+
+    fn ratio_to(&self, base: &Side) -> f64 {
+        self.total().as_secs_f64() / base.total().as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    /// Each build's wall time, then the units and crates of the first.
+    fn versus(&self, base: &Side) -> String {
+        let walls = |side: &Side| {
+            let walls: Vec<String> = side
+                .builds
+                .iter()
+                .map(|b| format!("{:.1}", b.wall.as_secs_f64()))
+                .collect();
+            walls.join(" + ")
+        };
+        let first = |side: &Side| side.builds.first().map_or((0, 0), |b| (b.units, b.crates));
+        let ((units, crates), (base_units, base_crates)) = (first(self), first(base));
+        format!(
+            "{} s vs {} s; {units} vs {base_units} units compiled; {crates} vs {base_crates} \
+             crates (normal+build)",
+            walls(self),
+            walls(base)
+        )
+    }
+}
+
 /// The comparison, as rows of the bench table.
 pub fn build_cost() -> Result<Vec<Row>, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -59,43 +110,42 @@ pub fn build_cost() -> Result<Vec<Row>, String> {
         client.to_string_lossy(),
         spec_package.to_string_lossy()
     );
-    let np6 = consumer(
-        &dir.0,
-        &root,
-        "with-np6-client",
-        &with_client,
-        "np6_client::Client::builder().api_key(\"k\").build().map(drop).ok();",
-    )?;
-    let base = consumer(
-        &dir.0,
-        &root,
-        "baseline",
-        COMMON_DEPS,
-        "reqwest::Client::builder().build().map(drop).ok();",
-    )?;
-
-    // A, B, B, A: the machine's drift (caches, other load) falls on both
-    // sides alike.
-    let mut builds = Vec::new();
-    for (name, dir) in [
-        ("baseline", &base),
-        ("np6-client", &np6),
-        ("np6-client", &np6),
-        ("baseline", &base),
-    ] {
-        eprintln!("bench: clean build of the {name} consumer...");
-        builds.push(build(dir)?);
+    let body = "np6_client::Client::builder().api_key(\"k\").build().map(drop).ok();";
+    let with_checkout = format!(
+        "np6-client = {{ path = {:?}, features = [\"codegen\"] }}\n{COMMON_DEPS}",
+        root.join("np6-client").to_string_lossy()
+    );
+    let mut sides = [
+        Side::new(consumer(
+            &dir.0,
+            &root,
+            "baseline",
+            COMMON_DEPS,
+            "reqwest::Client::builder().build().map(drop).ok();",
+        )?),
+        Side::new(consumer(
+            &dir.0,
+            &root,
+            "with-np6-client",
+            &with_client,
+            body,
+        )?),
+        Side::new(consumer(
+            &dir.0,
+            &root,
+            "with-a-checkout",
+            &with_checkout,
+            body,
+        )?),
+    ];
+    // A, B, C, C, B, A: the machine's drift (caches, other load) falls on
+    // every side alike.
+    for index in [0, 1, 2, 2, 1, 0] {
+        let side = &mut sides[index];
+        eprintln!("bench: clean build of {}...", side.dir.display());
+        side.add(build(&side.dir)?);
     }
-    let [b1, n1, n2, b2] =
-        <[Build; 4]>::try_from(builds).map_err(|_| "four builds were made".to_owned())?;
-    let b = Build {
-        wall: b1.wall.saturating_add(b2.wall),
-        ..b1
-    };
-    let n = Build {
-        wall: n1.wall.saturating_add(n2.wall),
-        ..n1
-    };
+    let [base, package, checkout] = &sides;
     eprintln!("bench: np6-client's rebuild after a spec edit (workspace, codegen)...");
     let edit_client = spec_edit_rebuild(
         &root,
@@ -105,28 +155,26 @@ pub fn build_cost() -> Result<Vec<Row>, String> {
     eprintln!("bench: the workspace's rebuild after a spec edit...");
     let edit_workspace = spec_edit_rebuild(&root, &dir.0, &["--workspace"])?;
 
-    let ratio = n.wall.as_secs_f64() / b.wall.as_secs_f64().max(f64::MIN_POSITIVE);
+    let one_build = package.total().as_secs_f64() / 2.0;
     Ok(vec![
         Row {
             name: "clean build: np6-client consumer / baseline".to_owned(),
-            ratio,
-            detail: format!(
-                "{:.1} + {:.1} s vs {:.1} + {:.1} s; {} vs {} units compiled; {} vs {} crates \
-                 (normal+build)",
-                n1.wall.as_secs_f64(),
-                n2.wall.as_secs_f64(),
-                b1.wall.as_secs_f64(),
-                b2.wall.as_secs_f64(),
-                n.units,
-                b.units,
-                n.crates,
-                b.crates
-            ),
+            ratio: package.ratio_to(base),
+            detail: package.versus(base),
             target: Some((1.3, false)),
         },
         Row {
+            name: "clean build: consumer of a checkout (codegen) / baseline".to_owned(),
+            ratio: checkout.ratio_to(base),
+            detail: format!(
+                "a `path` dependency, generator compiled: {}",
+                checkout.versus(base)
+            ),
+            target: None,
+        },
+        Row {
             name: "spec-edit rebuild, np6-client / clean consumer".to_owned(),
-            ratio: edit_client.as_secs_f64() / (n.wall.as_secs_f64() / 2.0).max(f64::MIN_POSITIVE),
+            ratio: edit_client.as_secs_f64() / one_build.max(f64::MIN_POSITIVE),
             detail: format!(
                 "{:.1} s to regenerate and recompile np6-client (codegen) after {EDIT_KIND}",
                 edit_client.as_secs_f64(),
@@ -135,8 +183,7 @@ pub fn build_cost() -> Result<Vec<Row>, String> {
         },
         Row {
             name: "spec-edit rebuild, workspace / clean consumer".to_owned(),
-            ratio: edit_workspace.as_secs_f64()
-                / (n.wall.as_secs_f64() / 2.0).max(f64::MIN_POSITIVE),
+            ratio: edit_workspace.as_secs_f64() / one_build.max(f64::MIN_POSITIVE),
             detail: format!(
                 "{:.1} s for `cargo build --workspace` (np6-client and every crate on it) \
                  after {EDIT_KIND}",
