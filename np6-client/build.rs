@@ -10,8 +10,9 @@
 //! - **Published package** (no `codegen`): `cargo xtask package` put those
 //!   same files, generated from the packaged spec, in `generated/`. They
 //!   are copied as they are, after `build/fingerprint.rs` checks that they
-//!   were made from the packaged spec by the packaged generator, so a
-//!   consumer compiles neither progenitor nor its dependencies.
+//!   were made from the packaged spec by the packaged generator and are
+//!   whole, so a consumer compiles neither progenitor nor its dependencies.
+//!   In a checkout (`../openapi/np6.yaml` is there), `codegen` is required.
 //!
 //! The files, none of which is ever committed or edited:
 //!
@@ -25,7 +26,7 @@
 //! - `np6.yaml`: a copy of the spec, embedded as `np6_client::spec::SPEC_YAML`;
 //! - `httpmock.rs` (progenitor's typed httpmock helpers, private) and
 //!   `mock_ext.rs` (their sealed public trait), for the `mock` feature;
-//! - `FINGERPRINT`: what they were made from.
+//! - `FINGERPRINT`: what they were made from, and each file's hash.
 //!
 //! With the `mock` feature, `OUT_DIR/bundled_fixtures.rs` holds the fixture
 //! corpus as constants, either way.
@@ -104,6 +105,18 @@ fn run() -> BuildResult<()> {
             return Err(
                 "NP6_CLIENT_SPEC needs the `codegen` feature, which generates \
                         the client from a spec at build time"
+                    .into(),
+            );
+        }
+        if manifest_dir.join("../openapi/np6.yaml").is_file() {
+            // In a checkout, `generated/` is only what the last packaging
+            // left: the client is generated from the spec, never taken
+            // from there.
+            return Err(
+                "in a checkout of np6-rs, build np6-client with the `codegen` \
+                        feature, which generates it from openapi/np6.yaml (the \
+                        workspace's crates turn it on; alone: `cargo build -p \
+                        np6-client --features codegen`)"
                     .into(),
             );
         }

@@ -86,7 +86,7 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
             ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
                 match operation_id {
                     #(#dispatch)*
-                    other => Err(crate::error::unknown_operation(other)),
+                    other => Err(crate::generated_support::unknown_operation(self, other)),
                 }
             }
         }

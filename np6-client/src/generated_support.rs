@@ -110,10 +110,21 @@ pub(crate) fn arg<T: serde::de::DeserializeOwned>(
         } else {
             format!("argument {name} does not decode: {e}")
         };
-        let settings: &crate::settings::Settings =
-            progenitor_client::ClientInfo::inner(&client.inner);
-        error::invalid_argument(op.id, message).masked(&settings.key)
+        error::invalid_argument(op.id, message).masked(key(client))
     })
+}
+
+/// `call_operation`'s answer to an `operationId` the spec lacks. The id is
+/// the caller's text, quoted, so any echo of `client`'s key in it is masked.
+#[cfg(feature = "fixtures")]
+pub(crate) fn unknown_operation(client: &crate::Client, id: &str) -> Error {
+    error::unknown_operation(id).masked(key(client))
+}
+
+#[cfg(feature = "fixtures")]
+fn key(client: &crate::Client) -> &crate::ApiKey {
+    let settings: &crate::settings::Settings = progenitor_client::ClientInfo::inner(&client.inner);
+    &settings.key
 }
 
 /// The result of a typed method as JSON, for `call_operation`.

@@ -1,6 +1,8 @@
 //! A typed async client for the [NP6](https://www.np6.com) marketing
-//! platform API (Chapsvision), generated at build time from the OpenAPI
-//! description of the API that ships with the crate (`np6.yaml`).
+//! platform API (Chapsvision), generated from the OpenAPI description of
+//! the API that ships with the crate (`np6.yaml`): the published package
+//! holds the code generated from it; from a checkout, the `codegen` feature
+//! generates it at build time.
 //!
 //! Every operation of the spec is a method of [`Client`], named after its
 //! `operationId` (`getMailRedlist` is [`Client::get_mail_redlist`]); its

@@ -296,3 +296,21 @@ async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
         assert_no_key(&format!("{name}: Debug"), &format!("{error:?}"));
     }
 }
+
+#[tokio::test]
+async fn class1_an_unknown_operation_id_does_not_quote_the_key() {
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("valid");
+    for (name, form) in echoes() {
+        let error = client
+            .call_operation(&format!("get{form}"), &serde_json::Map::new())
+            .await
+            .expect_err("no such operation");
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{name}: {error}");
+        assert_no_key(&format!("{name}: Display"), &error.to_string());
+        assert_no_key(&format!("{name}: Debug"), &format!("{error:?}"));
+    }
+}

@@ -6,13 +6,15 @@
 //!
 //! cargo counts a packaged file that git ignores as an uncommitted change,
 //! so `cargo publish` runs with `--allow-dirty`; this command checks
-//! instead that git has nothing uncommitted, so only `generated/` is new.
+//! instead that git has nothing uncommitted and that every packaged file
+//! but `generated/` is one git tracks (an ignored file under `src/` or
+//! `openapi/fixtures/` would otherwise be published unseen).
 //!
 //! The files are the ones `np6-client/build.rs` writes with the `codegen`
 //! feature (and `mock`, so the testing kit's helpers are there too), taken
-//! from its `OUT_DIR` as they are: there is one generator. The folder is
-//! git-ignored; the package's own build checks its fingerprint against the
-//! packaged spec and generator, so a stale folder cannot be published.
+//! from its `OUT_DIR` as they are: there is one generator, and it runs
+//! every time. The folder is git-ignored; the package's own build checks
+//! its fingerprint against the packaged spec, generator and files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,6 +33,9 @@ pub fn run(args: flags::Package) -> Result<u8, String> {
         "np6-client/generated/: {} ({fingerprint})",
         names.join(", ")
     ))?;
+    if !args.allow_dirty {
+        only_tracked_files(&root)?;
+    }
     let mut publish = Command::new(cargo());
     publish
         .args([
@@ -55,6 +60,74 @@ pub fn run(args: flags::Package) -> Result<u8, String> {
         return Err("cargo publish failed".to_owned());
     }
     Ok(0)
+}
+
+/// The packages and their folders.
+const PACKAGES: [(&str, &str); 2] = [
+    ("np6-spec", "np6-client/np6-spec"),
+    ("np6-client", "np6-client"),
+];
+
+/// Fails when a package would hold a file git does not track (following
+/// the symlinks to `openapi/`), other than what cargo writes and
+/// np6-client's `generated/`.
+fn only_tracked_files(root: &Path) -> Result<(), String> {
+    let Ok(listed) = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(root)
+        .output()
+    else {
+        return Ok(()); // no git: nothing to compare with
+    };
+    if !listed.status.success() {
+        return Ok(());
+    }
+    let tracked: std::collections::HashSet<PathBuf> = listed
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            root.join(String::from_utf8_lossy(p).as_ref())
+                .canonicalize()
+                .ok()
+        })
+        .collect();
+    let mut untracked = Vec::new();
+    for (name, folder) in PACKAGES {
+        let output = Command::new(cargo())
+            .args(["package", "--list", "--allow-dirty", "-p", name])
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("cannot run cargo package --list: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo package --list -p {name} failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        for file in String::from_utf8_lossy(&output.stdout).lines() {
+            let written_by_cargo = matches!(
+                file,
+                ".cargo_vcs_info.json" | "Cargo.toml" | "Cargo.toml.orig" | "Cargo.lock"
+            );
+            let generated = name == "np6-client" && file.starts_with("generated/");
+            if written_by_cargo || generated {
+                continue;
+            }
+            let path = root.join(folder).join(file);
+            if !path.canonicalize().is_ok_and(|p| tracked.contains(&p)) {
+                untracked.push(format!("{name}: {file}"));
+            }
+        }
+    }
+    if untracked.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the packages would hold files git does not track (ignored ones too; remove \
+         them, or pass --allow-dirty):\n  {}",
+        untracked.join("\n  ")
+    ))
 }
 
 /// Fails when git has uncommitted changes in the checkout (a checkout
@@ -84,7 +157,8 @@ fn cargo() -> std::ffi::OsString {
 }
 
 /// Writes `np6-client/generated/` under `root`; returns the names of its
-/// files and their fingerprint.
+/// files and the first line of their fingerprint (what they were made
+/// from).
 pub fn write_generated(root: &Path) -> Result<(Vec<String>, String), String> {
     let out_dir = generate(root)?;
     let from = out_dir.join("generated");
@@ -107,7 +181,8 @@ pub fn write_generated(root: &Path) -> Result<(Vec<String>, String), String> {
     names.sort();
     let fingerprint = std::fs::read_to_string(to.join("FINGERPRINT"))
         .map_err(|e| format!("the generator wrote no FINGERPRINT: {e}"))?;
-    Ok((names, fingerprint.trim().to_owned()))
+    let inputs = fingerprint.lines().next().unwrap_or_default().to_owned();
+    Ok((names, inputs))
 }
 
 /// Builds np6-client with `codegen` and `mock` from the workspace's spec and
