@@ -271,14 +271,19 @@ async fn class1_debug_of_public_types_hides_the_key() {
     assert_no_key("config error", &format!("{error} {error:?}"));
 }
 
-#[tokio::test]
-async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
-    // Refused before any request: nothing listens at this loopback port.
-    let client = Client::builder()
+/// A client for calls refused before any request: nothing listens at this
+/// loopback port.
+fn offline_client() -> Client {
+    Client::builder()
         .api_key(KEY)
         .base_url("http://127.0.0.1:9")
         .build()
-        .expect("valid");
+        .expect("valid")
+}
+
+#[tokio::test]
+async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
+    let client = offline_client();
     for (name, form) in echoes() {
         let args = serde_json::json!({
             "id": "T1",
@@ -299,11 +304,7 @@ async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
 
 #[tokio::test]
 async fn class1_an_unknown_operation_id_does_not_quote_the_key() {
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .expect("valid");
+    let client = offline_client();
     for (name, form) in echoes() {
         let error = client
             .call_operation(&format!("get{form}"), &serde_json::Map::new())

@@ -94,18 +94,12 @@ fn only_tracked_files(root: &Path) -> Result<(), String> {
         .collect();
     let mut untracked = Vec::new();
     for (name, folder) in PACKAGES {
-        let output = Command::new(cargo())
-            .args(["package", "--list", "--allow-dirty", "-p", name])
-            .current_dir(root)
-            .output()
-            .map_err(|e| format!("cannot run cargo package --list: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "cargo package --list -p {name} failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        for file in String::from_utf8_lossy(&output.stdout).lines() {
+        let listed = stdout_of(
+            Command::new(cargo())
+                .args(["package", "--list", "--allow-dirty", "-p", name])
+                .current_dir(root),
+        )?;
+        for file in listed.lines() {
             let written_by_cargo = matches!(
                 file,
                 ".cargo_vcs_info.json" | "Cargo.toml" | "Cargo.toml.orig" | "Cargo.lock"
@@ -150,6 +144,20 @@ fn committed(root: &Path) -> Result<(), String> {
     Err(format!(
         "uncommitted changes would be packaged (commit them, or pass --allow-dirty):\n{changes}"
     ))
+}
+
+/// Runs `command`, returning its stdout; its stderr in the error.
+pub(crate) fn stdout_of(command: &mut Command) -> Result<String, String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{command:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn cargo() -> std::ffi::OsString {

@@ -20,6 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::Row;
+use crate::package::stdout_of;
 
 /// Both consumers' dependencies besides np6-client: the workspace's
 /// declarations of them, with the TLS np6-client turns on by default.
@@ -204,11 +205,13 @@ fn packaged(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     eprintln!("bench: packaging np6-spec and np6-client...");
     crate::package::write_generated(root)?;
     let target = dir.join("package-target");
-    run(Command::new(cargo)
-        .args(["package", "--no-verify", "--allow-dirty", "--quiet"])
-        .args(["-p", "np6-spec", "-p", "np6-client"])
-        .env("CARGO_TARGET_DIR", &target)
-        .current_dir(root))?;
+    stdout_of(
+        Command::new(cargo)
+            .args(["package", "--no-verify", "--allow-dirty", "--quiet"])
+            .args(["-p", "np6-spec", "-p", "np6-client"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(root),
+    )?;
     let packages = target.join("package");
     let mut folders = Vec::new();
     for name in ["np6-client", "np6-spec"] {
@@ -225,11 +228,13 @@ fn packaged(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
                     && file_name.ends_with(".crate")
             })
             .ok_or_else(|| format!("cargo package wrote no {name} package"))?;
-        run(Command::new("tar")
-            .arg("-xzf")
-            .arg(&file)
-            .arg("-C")
-            .arg(dir))?;
+        stdout_of(
+            Command::new("tar")
+                .arg("-xzf")
+                .arg(&file)
+                .arg("-C")
+                .arg(dir),
+        )?;
         let unpacked = file.file_stem().unwrap_or_default().to_owned();
         folders.push(dir.join(unpacked));
     }
@@ -254,11 +259,13 @@ fn spec_edit_rebuild(root: &Path, dir: &Path, args: &[&str]) -> Result<Duration,
     };
     let rebuild = || {
         let start = Instant::now();
-        run(Command::new(env!("CARGO"))
-            .args(["build", "--quiet"])
-            .args(args)
-            .env("NP6_CLIENT_SPEC", &copy)
-            .current_dir(root))?;
+        stdout_of(
+            Command::new(env!("CARGO"))
+                .args(["build", "--quiet"])
+                .args(args)
+                .env("NP6_CLIENT_SPEC", &copy)
+                .current_dir(root),
+        )?;
         Ok::<_, String>(start.elapsed())
     };
     write(spec.raw())?;
@@ -303,17 +310,19 @@ fn consumer(
 fn build(dir: &Path) -> Result<Build, String> {
     let cargo = env!("CARGO");
     // Resolve (and fetch) first, so the timed build is compilation only.
-    run(Command::new(cargo).arg("fetch").current_dir(dir))?;
-    let tree = run(Command::new(cargo)
-        .args([
-            "tree",
-            "--prefix",
-            "none",
-            "-e",
-            "normal,build",
-            "--no-dedupe",
-        ])
-        .current_dir(dir))?;
+    stdout_of(Command::new(cargo).arg("fetch").current_dir(dir))?;
+    let tree = stdout_of(
+        Command::new(cargo)
+            .args([
+                "tree",
+                "--prefix",
+                "none",
+                "-e",
+                "normal,build",
+                "--no-dedupe",
+            ])
+            .current_dir(dir),
+    )?;
     let mut crates: Vec<&str> = tree
         .lines()
         .filter_map(|line| line.split(" (").next())
@@ -357,18 +366,4 @@ fn build(dir: &Path) -> Result<Build, String> {
         units,
         crates: crates.len(),
     })
-}
-
-/// Runs `command`, returning its stdout; its stderr in the error.
-fn run(command: &mut Command) -> Result<String, String> {
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{command:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
