@@ -62,7 +62,10 @@ pub struct SandboxBuilder {
 
 impl SandboxBuilder {
     /// Answer from the fixtures below `dir` (`.yaml`, `.yml`, `.json`)
-    /// instead of the crate's corpus.
+    /// instead of the crate's corpus. Their format is a contract, written
+    /// in `fixtures/README.md` in this crate (the Rust types that read it,
+    /// in the `fixture` module, are the np6-rs tools' and not covered by
+    /// semver; the file format is).
     pub fn fixtures_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());
         self
