@@ -29,7 +29,17 @@ use failure::Failure;
 /// returns its exit code (0 success, 1 some records rejected, 2 could not
 /// run). Errors are one line on stderr.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    main_from(std::env::args_os())
+}
+
+/// [`main`] with these arguments (the first is the program's name): how
+/// `cargo xtask mock` runs `np6 sandbox`.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args = Args::parse_from(args);
     if args.global.verbose {
         init_tracing();
     }

@@ -23,9 +23,16 @@ pub(crate) async fn run(cmd: cli::Sandbox) -> Result<ExitCode, Failure> {
     let address = listener
         .local_addr()
         .map_err(|e| Failure::cannot_run(format!("cannot read the address: {e}")))?;
+    let fixtures = match &cmd.fixtures {
+        Some(dir) => format!(
+            "{} fixtures from {}",
+            sandbox.fixtures().count(),
+            dir.display()
+        ),
+        None => format!("{} bundled fixtures", sandbox.fixtures().count()),
+    };
     crate::output::print(&format!(
-        "mock NP6 at http://{address} ({} fixtures); send any X-Key; Ctrl-C stops it\n",
-        sandbox.fixtures().count()
+        "mock NP6 at http://{address} ({fixtures}); send any X-Key; Ctrl-C stops it\n"
     ))?;
     tokio::select! {
         () = np6_client::mock::serve(listener, &sandbox, Limits::default()) => {}
