@@ -133,15 +133,14 @@ async fn dropping_the_stream_stops_new_requests() {
         job.next().await.expect("an outcome");
     }
     drop(job);
-    let at_drop = server.requests.load(Ordering::SeqCst);
+    // Requests already sent when the job was dropped may still reach the
+    // server (it counts them on arrival), so the count is read later: by
+    // then a job that went on would have sent about ten more (a window of
+    // 4, 30 ms each), over the most the drop allows.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let total = server.requests.load(Ordering::SeqCst);
     assert!(
-        at_drop <= 6 + 4,
-        "{at_drop} requests for 6 outcomes and a window of 4"
-    );
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(
-        server.requests.load(Ordering::SeqCst),
-        at_drop,
-        "requests after the drop"
+        total <= 6 + 4,
+        "{total} requests for 6 outcomes and a window of 4: some started after the drop"
     );
 }
