@@ -1,5 +1,6 @@
 //! What the commands read, with the workspace defaults: the spec (loaded
-//! into the checking model) and the fixture files.
+//! into the checking model, or into np6-spec's model for commands that
+//! edit copies of it) and the fixture files.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,18 @@ pub fn model(spec: Option<PathBuf>) -> Result<Result<Model, Report>, String> {
         return Err(format!("no spec at {}", spec.display()));
     }
     Ok(Model::load(&spec).map_err(|issues| Report::new(issues, Vec::new())))
+}
+
+/// The workspace spec in the one model of it (`np6_spec`), for commands
+/// that edit copies of it (`growth`, the build bench).
+///
+/// # Errors
+///
+/// When the spec cannot be read or is not valid.
+pub fn workspace_spec() -> Result<np6_spec::Spec, String> {
+    let text = std::fs::read_to_string(np6_checks::default_spec())
+        .map_err(|e| format!("cannot read the spec: {e}"))?;
+    np6_spec::Spec::from_yaml(&text).map_err(|issues| format!("the spec is not valid: {issues:?}"))
 }
 
 /// The fixture files below `dirs` (default: the workspace fixtures).

@@ -160,6 +160,16 @@ pub(crate) fn stdout_of(command: &mut Command) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// Removes the folder `dir` and what it holds; one that does not exist is
+/// already gone (an error only when it exists and cannot be removed).
+pub(crate) fn remove_dir(dir: &std::path::Path) -> Result<(), String> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove {}: {e}", dir.display())),
+    }
+}
+
 fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
@@ -171,11 +181,7 @@ pub fn write_generated(root: &Path) -> Result<(Vec<String>, String), String> {
     let out_dir = generate(root)?;
     let from = out_dir.join("generated");
     let to = root.join("np6-client/generated");
-    match std::fs::remove_dir_all(&to) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("cannot remove {}: {e}", to.display())),
-    }
+    remove_dir(&to)?;
     std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries =
         std::fs::read_dir(&from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;

@@ -248,10 +248,7 @@ fn packaged(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
 /// target dir, so warm) with np6-client generated from a copy of the spec,
 /// then again, timed, once the copy is grown by [`EDIT_KIND`].
 fn spec_edit_rebuild(root: &Path, dir: &Path, args: &[&str]) -> Result<Duration, String> {
-    let text = std::fs::read_to_string(np6_checks::default_spec())
-        .map_err(|e| format!("cannot read the spec: {e}"))?;
-    let spec = np6_spec::Spec::from_yaml(&text)
-        .map_err(|issues| format!("the spec is not valid: {issues:?}"))?;
+    let spec = crate::inputs::workspace_spec()?;
     let copy = dir.join("np6.spec.json");
     let write = |value: &serde_json::Value| {
         let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
@@ -333,11 +330,7 @@ fn build(dir: &Path) -> Result<Build, String> {
     crates.dedup();
 
     let target = dir.join("target");
-    match std::fs::remove_dir_all(&target) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("cannot clean {}: {e}", target.display())),
-    }
+    crate::package::remove_dir(&target)?;
     let mut command = Command::new(cargo);
     command
         .arg("build")

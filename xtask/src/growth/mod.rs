@@ -40,10 +40,7 @@ pub fn run(args: Growth) -> Result<u8, String> {
     let root = np6_checks::project_root();
     let work = root.join("target/growth");
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let text = std::fs::read_to_string(np6_checks::default_spec())
-        .map_err(|e| format!("cannot read the spec: {e}"))?;
-    let spec = np6_spec::Spec::from_yaml(&text)
-        .map_err(|issues| format!("the spec is not valid: {issues:?}"))?;
+    let spec = crate::inputs::workspace_spec()?;
     let features: &[&str] = if args.default_features_only {
         &[]
     } else {
