@@ -9,7 +9,7 @@ use clap::{Args as ClapArgs, CommandFactory, Parser, Subcommand, ValueEnum};
 /// The API key comes from NP6_API_KEY, --key-file, or a prompt on a
 /// terminal; it is never printed.
 #[derive(Debug, Parser)]
-#[command(name = "np6", version, about)]
+#[command(name = "np6", version, about, after_help = crate::failure::EXIT_CODES_HELP)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub(crate) global: Global,

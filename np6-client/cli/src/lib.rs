@@ -17,17 +17,22 @@ mod failure;
 pub mod fault;
 mod import;
 mod key;
+mod lock;
 mod output;
+mod paths;
 mod redlist;
 mod sandbox;
+mod stop;
 mod when;
 
 use cli::{Args, Command};
 use failure::Failure;
 
 /// Runs the command line: parses the arguments, runs the subcommand, and
-/// returns its exit code (0 success, 1 some records rejected, 2 could not
-/// run). Errors are one line on stderr.
+/// returns its exit code (the table in `failure.rs` and `np6 --help`: 0
+/// all done, 1 some records rejected, 2 usage or local error, 3 key
+/// refused, 4 NP6 unavailable, 5 busy, 130/143 interrupted). Errors are one
+/// line on stderr.
 pub fn main() -> ExitCode {
     main_from(std::env::args_os())
 }

@@ -103,7 +103,8 @@ async fn redlist_output_is_atomic_and_state_moves_the_window() {
         .arg("--state")
         .arg(&state);
     let failed = run(cmd, b"").await;
-    assert_eq!(code(&failed), Some(2));
+    // NP6 unreachable: exit code 4.
+    assert_eq!(code(&failed), Some(4));
     assert_eq!(stderr(&failed).lines().count(), 1, "{}", stderr(&failed));
     assert_eq!(std::fs::read(&state).expect("the state"), saved);
     assert_eq!(

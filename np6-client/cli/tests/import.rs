@@ -130,7 +130,7 @@ async fn could_not_run_exits_2() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refused_key_stops_the_import_with_2_and_journals_nothing() {
+async fn a_refused_key_stops_the_import_with_3_and_journals_nothing() {
     let server = FaultServer::start(FaultConfig::default().require_key("another key"))
         .await
         .expect("a server");
@@ -143,7 +143,7 @@ async fn a_refused_key_stops_the_import_with_2_and_journals_nothing() {
         .arg("--journal")
         .arg(&journal);
     let output = run(cmd, b"").await;
-    assert_eq!(code(&output), Some(2), "{}", stderr(&output));
+    assert_eq!(code(&output), Some(3), "{}", stderr(&output));
     assert!(stderr(&output).contains("401"), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("fault-401"),
