@@ -13,6 +13,7 @@ pub mod bench;
 mod bounce;
 mod call;
 mod cli;
+mod config;
 mod failure;
 pub mod fault;
 mod import;
@@ -69,7 +70,11 @@ fn report(failure: Failure) -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<ExitCode, Failure> {
-    let global = args.global;
+    let mut global = args.global;
+    if let Some(connection) = args.command.connection() {
+        global.key_file = connection.key_file.clone();
+        global.base_url = connection.base_url.clone();
+    }
     match args.command {
         Command::Redlist(cmd) => redlist::run(&global, cmd).await,
         Command::Bounce(cmd) => bounce::run(&global, cmd).await,
@@ -77,6 +82,7 @@ async fn run(args: Args) -> Result<ExitCode, Failure> {
         Command::Call(cmd) => call::run(&global, cmd).await,
         Command::Operations => call::list_operations(),
         Command::Sandbox(cmd) => sandbox::run(cmd).await,
+        Command::Config(cmd) => config::run(&global, &cmd).await,
         Command::Completions { shell } => {
             output::print(&cli::completions(shell))?;
             Ok(ExitCode::SUCCESS)

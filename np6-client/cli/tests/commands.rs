@@ -167,9 +167,9 @@ async fn the_key_file_is_read_and_never_quoted() {
     std::fs::write(&key, format!("{CANARY}\n")).expect("the key file");
     let mut cmd = np6(&server.base_url());
     cmd.env_remove("NP6_API_KEY")
+        .args(["-v", "redlist", "sms"])
         .arg("--key-file")
-        .arg(&key)
-        .args(["-v", "redlist", "sms"]);
+        .arg(&key);
     let output = run(cmd, b"").await;
     assert_eq!(code(&output), Some(0), "{}", stderr(&output));
 }
