@@ -96,7 +96,11 @@ impl Failure {
 
     /// Stopped by a signal: exit code 130 for SIGINT, 143 for SIGTERM.
     pub(crate) fn interrupted(signal: crate::stop::Signal, message: impl Into<String>) -> Self {
-        Self::new(signal.exit_code(), message)
+        let code = match signal {
+            crate::stop::Signal::Interrupt => INTERRUPTED_INT,
+            crate::stop::Signal::Terminate => INTERRUPTED_TERM,
+        };
+        Self::new(code, message)
     }
 
     /// The exit code this failure ends the process with.
@@ -191,6 +195,8 @@ mod tests {
         ] {
             assert_eq!(failure.code(), code, "{failure}");
         }
+        assert_eq!(Signal::Interrupt.exit_code(), INTERRUPTED_INT);
+        assert_eq!(Signal::Terminate.exit_code(), INTERRUPTED_TERM);
     }
 
     #[tokio::test]

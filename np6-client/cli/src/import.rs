@@ -19,6 +19,7 @@ use crate::cli::{Global, Import};
 use crate::failure::{Failure, SOME_REJECTED};
 use crate::output::is_stdout;
 use crate::paths::{Named, refuse_overlaps};
+use crate::stop::Signal;
 use input::{Item, Raw};
 use job::{InputId, Job};
 use journal::{Finished, Journal};
@@ -125,7 +126,10 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
     }
     if interrupted {
         progress.finish(counts, "interrupted");
-        return Err(Failure::cannot_run(resume_hint(cmd.journal.as_deref())));
+        return Err(Failure::interrupted(
+            Signal::Interrupt,
+            resume_hint(cmd.journal.as_deref()),
+        ));
     }
     // The reader ended: was it the end of the input, or an error?
     match reader.join() {

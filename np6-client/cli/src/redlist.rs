@@ -28,7 +28,8 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
         .filter_map(|(flag, path)| Some((flag, path.as_deref()?)))
         .collect();
     refuse_overlaps(&files)?;
-    let stop = Stop::install()?;
+    let stop =
+        Stop::install().map_err(|e| Failure::usage(format!("cannot listen for signals: {e}")))?;
     // Held to the end: a second run with this state file is refused (busy).
     let _state_lock = match &cmd.state {
         Some(path) => Some(lock_state(path)?),

@@ -2,7 +2,7 @@
 //! the first asks for a graceful stop, the second ends the process at once.
 //!
 //! ```ignore
-//! let stop = Stop::install()?;           // in the runtime, before the work
+//! let stop = Stop::install().map_err(..)?; // in the runtime, before the work
 //! tokio::select! {
 //!     done = work() => done,
 //!     signal = stop.first() => {
@@ -15,10 +15,12 @@
 //! While the graceful stop runs, a second SIGINT or SIGTERM exits the
 //! process at once with that signal's code (130 or 143), as a shell user
 //! expects of a second Ctrl-C.
+//!
+//! A leaf module: `failure.rs` builds on [`Signal`], not the reverse.
+
+use std::io::Write;
 
 use tokio::sync::watch;
-
-use crate::failure::{Failure, INTERRUPTED_INT, INTERRUPTED_TERM};
 
 /// A signal that stops a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +33,12 @@ pub(crate) enum Signal {
 
 impl Signal {
     /// The exit code after a stop by this signal: 130 or 143 (128 + the
-    /// signal's number, as shells report a process killed by it).
+    /// signal's number, as shells report a process killed by it; the
+    /// `INTERRUPTED_*` constants of `failure.rs`).
     pub(crate) fn exit_code(self) -> u8 {
         match self {
-            Self::Interrupt => INTERRUPTED_INT,
-            Self::Terminate => INTERRUPTED_TERM,
+            Self::Interrupt => 128 + 2,
+            Self::Terminate => 128 + 15,
         }
     }
 
@@ -58,15 +61,14 @@ impl Stop {
     /// Starts listening for SIGINT and SIGTERM (from then on they no longer
     /// kill the process by themselves). Call it inside the Tokio runtime,
     /// once per run; clones share the same listener.
-    pub(crate) fn install() -> Result<Self, Failure> {
-        let mut signals = Signals::new()
-            .map_err(|e| Failure::usage(format!("cannot listen for signals: {e}")))?;
+    pub(crate) fn install() -> std::io::Result<Self> {
+        let mut signals = Signals::new()?;
         let (tell, first) = watch::channel(None);
         tokio::spawn(async move {
             let signal = signals.next().await;
             let _ = tell.send(Some(signal));
             let again = signals.next().await;
-            crate::output::note(&format!("np6: {}: stopping at once", again.name()));
+            let _ = writeln!(std::io::stderr(), "np6: {}: stopping at once", again.name());
             std::process::exit(i32::from(again.exit_code()));
         });
         Ok(Self { first })

@@ -198,7 +198,7 @@ async fn an_interrupted_import_resumes_without_loss_or_resending() {
         cmd
     };
 
-    // Ctrl-C after a while: the import stops, says so, and exits 2.
+    // Ctrl-C after a while: the import stops, says so, and exits 130.
     let child = command().spawn().expect("np6 starts");
     wait_for(&server, 60).await;
     let interrupted = std::process::Command::new("kill")
@@ -211,7 +211,7 @@ async fn an_interrupted_import_resumes_without_loss_or_resending() {
         .expect("the runner")
         .expect("np6 ends");
     common::assert_key_absent(&output);
-    assert_eq!(code(&output), Some(2));
+    assert_eq!(code(&output), Some(130));
     assert!(
         stderr(&output).contains("interrupted"),
         "{}",
