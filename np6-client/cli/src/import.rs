@@ -42,7 +42,7 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
     let client = crate::key::client(global)?;
     let (mut journal, done) = match &cmd.journal {
         Some(path) => {
-            let (journal, done) = Journal::open(path, &job(&cmd, &client)?)?;
+            let (journal, done) = Journal::open(path, job(&cmd, &client)?)?;
             (Some(journal), done)
         }
         None => (None, Default::default()),
@@ -156,17 +156,23 @@ fn files(cmd: &Import) -> Vec<Named<'_>> {
     files
 }
 
-/// The job a journal belongs to: the input's content, and the settings
-/// that change what is sent or where. Stdin cannot be identified (nor read
-/// again), so it takes no journal.
-fn job(cmd: &Import, client: &Client) -> Result<Job, Failure> {
+/// How to find the job a journal belongs to: the input's content, and the
+/// settings that change what is sent or where. Stdin cannot be identified
+/// (nor read again), so it takes no journal; an input that cannot be read
+/// is refused before the journal is touched.
+fn job<'a>(
+    cmd: &'a Import,
+    client: &'a Client,
+) -> Result<impl FnOnce() -> Result<Job, Failure> + 'a, Failure> {
     if is_stdout(&cmd.file) {
         return Err(Failure::usage(
             "--journal needs the input as a file: stdin cannot be identified, so a later \
              run could not tell whether it is the same input (save it to a file first)",
         ));
     }
-    Ok(Job::new(InputId::of(&cmd.file)?).setting("base_url", client.base_url()))
+    std::fs::File::open(&cmd.file)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", cmd.file.display())))?;
+    Ok(move || Ok(Job::new(InputId::of(&cmd.file)?).setting("base_url", client.base_url())))
 }
 
 /// The bulk options of the command line: adaptive unless `--rate` is given.

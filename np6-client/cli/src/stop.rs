@@ -138,6 +138,80 @@ impl Signals {
 mod tests {
     use super::*;
 
+    /// Set in the copy of the test binary that [`a_second_signal_ends_the_process_at_once`]
+    /// starts.
+    const CHILD: &str = "NP6_STOP_TEST_CHILD";
+
+    /// In the child: reports the first signal, then waits (30 s at most
+    /// for each) for the second to end it. Each report is on a line of its
+    /// own: the test harness has started a line of its own.
+    fn child() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let stop = Stop::install().expect("signals");
+            println!("\nready");
+            let wait = std::time::Duration::from_secs(30);
+            if let Ok(signal) = tokio::time::timeout(wait, stop.first()).await {
+                println!("\nfirst {}", signal.name());
+                tokio::time::sleep(wait).await;
+            }
+        });
+        println!("not stopped");
+        std::process::exit(0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_second_signal_ends_the_process_at_once() {
+        use std::io::BufRead;
+        if std::env::var_os(CHILD).is_some() {
+            child();
+            return;
+        }
+        let mut process = std::process::Command::new(std::env::current_exe().expect("the binary"))
+            .args([
+                "stop::tests::a_second_signal_ends_the_process_at_once",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the child starts");
+        let pid = process.id().to_string();
+        let kill = |signal: &str| {
+            let sent = std::process::Command::new("kill")
+                .args(["-s", signal, &pid])
+                .status()
+                .expect("kill runs");
+            assert!(sent.success());
+        };
+        let mut lines = std::io::BufReader::new(process.stdout.take().expect("stdout")).lines();
+        let mut next_line = |what: &str| loop {
+            match lines.next() {
+                Some(Ok(line)) if line == what => return,
+                Some(Ok(_)) => {}
+                other => panic!("the child ended before {what:?}: {other:?}"),
+            }
+        };
+        next_line("ready");
+        kill("TERM");
+        next_line("first SIGTERM");
+        kill("INT");
+        let status = process.wait().expect("the child ends");
+        assert_eq!(status.code(), Some(130), "the second signal's code");
+        let mut rest = String::new();
+        for line in lines.map_while(Result::ok) {
+            rest.push_str(&line);
+        }
+        assert!(!rest.contains("not stopped"), "{rest}");
+    }
+
     #[test]
     fn each_signal_has_its_code() {
         assert_eq!(Signal::Interrupt.exit_code(), 130);

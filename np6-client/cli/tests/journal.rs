@@ -118,6 +118,19 @@ async fn a_journal_refuses_another_input_and_stdin() {
     let refused = run(cmd, csv(3, "S").as_bytes()).await;
     assert_eq!(code(&refused), Some(2), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("stdin"), "{}", stderr(&refused));
+    assert!(
+        !dir.path().join("stdin.journal").exists(),
+        "no journal made"
+    );
+
+    let mut cmd = import(&server, &dir.path().join("missing.csv"));
+    cmd.arg("--journal").arg(dir.path().join("missing.journal"));
+    let refused = run(cmd, b"").await;
+    assert_eq!(code(&refused), Some(2), "{}", stderr(&refused));
+    assert!(
+        !dir.path().join("missing.journal").exists(),
+        "no journal made"
+    );
     assert_eq!(server.counts().received, 20);
 }
 

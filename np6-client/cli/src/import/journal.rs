@@ -34,18 +34,25 @@ pub(super) struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) and locks the journal of `job`; returns it with
-    /// the lines it says are finished.
+    /// Opens (or creates) and locks the journal, then checks it is `job`'s
+    /// (computed once the lock is held: a busy journal is refused at once,
+    /// before the input is read to identify it); returns it with the lines
+    /// it says are finished.
     ///
     /// # Errors
     ///
     /// Busy (exit code 5) when another run holds it; a usage error when it
-    /// is not a journal, is one of an earlier version, or is another job's.
-    pub(super) fn open(path: &Path, job: &Job) -> Result<(Self, HashSet<u64>), Failure> {
+    /// is not a journal, is one of an earlier version, or is another job's,
+    /// or `job`'s error.
+    pub(super) fn open(
+        path: &Path,
+        job: impl FnOnce() -> Result<Job, Failure>,
+    ) -> Result<(Self, HashSet<u64>), Failure> {
         let name = path.display().to_string();
         let mut options = OpenOptions::new();
         options.read(true).append(true).create(true);
         let mut file = crate::lock::open_locked(&options, path, "the journal")?;
+        let job = &job()?;
         let mut text = Vec::new();
         file.read_to_end(&mut text)
             .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?;
@@ -165,7 +172,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a folder");
         let job = job_of(dir.path(), "in.csv", "a\nb\n");
         let path = dir.path().join("j");
-        let (mut journal, done) = Journal::open(&path, &job).expect("a new journal");
+        let (mut journal, done) = Journal::open(&path, || Ok(job.clone())).expect("a new journal");
         assert!(done.is_empty());
         journal.finished(2, Finished::Sent).expect("written");
         journal.finished(7, Finished::Rejected).expect("written");
@@ -173,14 +180,14 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).expect("open");
         file.write_all(b"93 o").expect("a cut line");
         drop(file);
-        let (mut journal, done) = Journal::open(&path, &job).expect("reopened");
+        let (mut journal, done) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
         assert_eq!(done, HashSet::from([2, 7]));
         journal.finished(11, Finished::Sent).expect("written");
         drop(journal);
-        let (_, done) = Journal::open(&path, &job).expect("reopened");
+        let (_, done) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
         assert_eq!(done, HashSet::from([2, 7, 11]));
         std::fs::write(&path, "not a journal\n").expect("overwritten");
-        assert!(Journal::open(&path, &job).is_err());
+        assert!(Journal::open(&path, || Ok(job.clone())).is_err());
     }
 
     #[test]
@@ -191,15 +198,15 @@ mod tests {
             job_of(dir.path(), "b.csv", "b\n"),
         );
         let path = dir.path().join("j");
-        let (mut journal, _) = Journal::open(&path, &a).expect("a new journal");
+        let (mut journal, _) = Journal::open(&path, || Ok(a.clone())).expect("a new journal");
         journal.finished(2, Finished::Sent).expect("written");
         drop(journal);
-        let refused = Journal::open(&path, &b).expect_err("another input");
+        let refused = Journal::open(&path, || Ok(b.clone())).expect_err("another input");
         assert!(refused.to_string().contains("a.csv"), "{refused}");
         assert!(refused.to_string().contains("b.csv"), "{refused}");
 
         std::fs::write(&path, format!("{HEADER_V1}\n2 ok\n")).expect("an old journal");
-        let refused = Journal::open(&path, &a).expect_err("an old journal");
+        let refused = Journal::open(&path, || Ok(a.clone())).expect_err("an old journal");
         assert!(refused.to_string().contains("earlier np6"), "{refused}");
         // Refused, and left as it was.
         assert_eq!(
