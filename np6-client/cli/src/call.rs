@@ -49,6 +49,11 @@ pub(crate) async fn run(global: &Global, cmd: Call) -> Result<ExitCode, Failure>
                 }
             ))
         })?;
+        if args.contains_key(name) {
+            return Err(Failure::usage(format!(
+                "{name} is given twice: give each parameter once"
+            )));
+        }
         let value = param
             .typed_value(text)
             .map_err(|e| Failure::cannot_run(format!("{name}: {e}")))?;

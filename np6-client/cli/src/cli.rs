@@ -6,10 +6,11 @@ use clap::{Args as ClapArgs, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// The NP6 (Chapsvision) API from the command line.
 ///
-/// The API key comes from NP6_API_KEY, --key-file, or a prompt on a
-/// terminal; it is never printed.
+/// The API key comes from --key-file, NP6_API_KEY, NP6_KEY_FILE, or a
+/// prompt on a terminal; it is never printed. `np6 config` shows where
+/// each setting comes from.
 #[derive(Debug, Parser)]
-#[command(name = "np6", version, about)]
+#[command(name = "np6", version, about, after_help = crate::failure::EXIT_CODES_HELP)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -17,18 +18,35 @@ pub(crate) struct Args {
     pub(crate) command: Command,
 }
 
-/// Flags every subcommand takes.
+/// What every command reads: the flags every subcommand takes (`verbose`,
+/// `quiet`), and the connection flags of the command that calls NP6
+/// (filled from its [`Connection`] before it runs).
 #[derive(Debug, ClapArgs)]
 pub(crate) struct Global {
-    /// Read the API key from the first line of this file.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// The command's --key-file (NP6_KEY_FILE is read by `key.rs`).
+    #[arg(skip)]
     pub(crate) key_file: Option<PathBuf>,
-    /// NP6's base URL (default: production).
-    #[arg(long, global = true, env = "NP6_BASE_URL", value_name = "URL")]
+    /// The command's --base-url (NP6_BASE_URL is read by `key.rs`).
+    #[arg(skip)]
     pub(crate) base_url: Option<String>,
     /// Log what the client does to stderr (never the key).
     #[arg(short, long, global = true)]
     pub(crate) verbose: bool,
+    /// No progress and no summary on stderr; errors and warnings are still
+    /// printed, and the exit code tells how it went.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+/// The flags of the commands that call NP6.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub(crate) struct Connection {
+    /// Read the API key from the first line of this file [env: NP6_KEY_FILE].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// NP6's base URL (default: production) [env: NP6_BASE_URL].
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,12 +64,39 @@ pub(crate) enum Command {
     Operations,
     /// Serve the fixture sandbox as a mock NP6 on loopback.
     Sandbox(Sandbox),
+    /// Show the effective settings and where each comes from; --check
+    /// tries the key with one read-only call.
+    Config(Config),
     /// Print shell completions.
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+impl Command {
+    /// The connection flags of a command that calls NP6.
+    pub(crate) fn connection(&self) -> Option<&Connection> {
+        match self {
+            Self::Redlist(cmd) => Some(&cmd.connection),
+            Self::Bounce(cmd) => Some(&cmd.connection),
+            Self::Bounces(Bounces::Import(cmd)) => Some(&cmd.connection),
+            Self::Call(cmd) => Some(&cmd.connection),
+            Self::Config(cmd) => Some(&cmd.connection),
+            Self::Operations | Self::Sandbox(_) | Self::Completions { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, ClapArgs)]
+pub(crate) struct Config {
+    /// Also check the key with one read-only call to NP6 (an empty redlist
+    /// window); the exit code says how it went.
+    #[arg(long)]
+    pub(crate) check: bool,
+    #[command(flatten)]
+    pub(crate) connection: Connection,
 }
 
 /// Which redlist.
@@ -77,6 +122,8 @@ pub(crate) enum Format {
 
 #[derive(Debug, ClapArgs)]
 pub(crate) struct Redlist {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
     /// mail or sms.
     #[arg(value_enum)]
     pub(crate) channel: Channel,
@@ -101,6 +148,8 @@ pub(crate) struct Redlist {
 
 #[derive(Debug, ClapArgs)]
 pub(crate) struct Bounce {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
     /// The target id.
     pub(crate) target: String,
     /// The contact field that bounced (e.g. 788).
@@ -124,6 +173,8 @@ pub(crate) enum Bounces {
 
 #[derive(Debug, ClapArgs)]
 pub(crate) struct Import {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
     /// The file (columns target_id,field_id,type,message,timestamp), - for stdin.
     pub(crate) file: PathBuf,
     /// The most calls in flight.
@@ -145,6 +196,8 @@ pub(crate) struct Import {
 
 #[derive(Debug, ClapArgs)]
 pub(crate) struct Call {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
     /// The operation's operationId (see `np6 operations`).
     pub(crate) operation: String,
     /// Parameters as name=value, typed as the spec says.

@@ -77,7 +77,9 @@ impl FaultConfig {
 /// What a [`FaultServer`] has received so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FaultCounts {
-    /// Requests received.
+    /// Requests received, counted as they arrive (before any delay).
+    pub received: u64,
+    /// Requests that reached the rate check, after any delay or stall.
     pub requests: u64,
     /// Of those, answered `429`.
     pub throttled: u64,
@@ -222,6 +224,7 @@ async fn answer(
     state: Arc<State>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    state.lock().counts.received += 1;
     let (parts, body) = request.into_parts();
     // Read (at most 64 KiB of) the body, as a server would.
     let _ = Limited::new(body, 64 * 1024).collect().await;

@@ -3,6 +3,7 @@
 //! from, progress, and an exit code that says how it went.
 
 mod input;
+mod job;
 mod journal;
 mod progress;
 mod rejects;
@@ -16,7 +17,11 @@ use np6_client::{BulkOptions, Client, Error};
 
 use crate::cli::{Global, Import};
 use crate::failure::{Failure, SOME_REJECTED};
+use crate::output::is_stdout;
+use crate::paths::{Named, refuse_overlaps};
+use crate::stop::Signal;
 use input::{Item, Raw};
+use job::{InputId, Job};
 use journal::{Finished, Journal};
 use progress::{Counts, Progress};
 use rejects::Rejects;
@@ -33,10 +38,11 @@ enum Rejection {
 }
 
 pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failure> {
+    refuse_overlaps(&files(&cmd))?;
     let client = crate::key::client(global)?;
     let (mut journal, done) = match &cmd.journal {
         Some(path) => {
-            let (journal, done) = Journal::open(path).map_err(Failure::cannot_run)?;
+            let (journal, done) = Journal::open(path, job(&cmd, &client)?)?;
             (Some(journal), done)
         }
         None => (None, Default::default()),
@@ -120,7 +126,10 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
     }
     if interrupted {
         progress.finish(counts, "interrupted");
-        return Err(Failure::cannot_run(resume_hint(cmd.journal.as_deref())));
+        return Err(Failure::interrupted(
+            Signal::Interrupt,
+            resume_hint(cmd.journal.as_deref()),
+        ));
     }
     // The reader ended: was it the end of the input, or an error?
     match reader.join() {
@@ -137,6 +146,33 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The files of the run, which must be distinct.
+fn files(cmd: &Import) -> Vec<Named<'_>> {
+    let mut files = vec![("the input", cmd.file.as_path())];
+    files.extend(cmd.rejects.as_deref().map(|p| ("--rejects", p)));
+    files.extend(cmd.journal.as_deref().map(|p| ("--journal", p)));
+    files
+}
+
+/// How to find the job a journal belongs to: the input's content, and the
+/// settings that change what is sent or where. Stdin cannot be identified
+/// (nor read again), so it takes no journal; an input that cannot be read
+/// is refused before the journal is touched.
+fn job<'a>(
+    cmd: &'a Import,
+    client: &'a Client,
+) -> Result<impl FnOnce() -> Result<Job, Failure> + 'a, Failure> {
+    if is_stdout(&cmd.file) {
+        return Err(Failure::usage(
+            "--journal needs the input as a file: stdin cannot be identified, so a later \
+             run could not tell whether it is the same input (save it to a file first)",
+        ));
+    }
+    std::fs::File::open(&cmd.file)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", cmd.file.display())))?;
+    Ok(move || Ok(Job::new(InputId::of(&cmd.file)?).setting("base_url", client.base_url())))
 }
 
 /// The bulk options of the command line: adaptive unless `--rate` is given.

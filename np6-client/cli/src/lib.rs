@@ -13,21 +13,27 @@ pub mod bench;
 mod bounce;
 mod call;
 mod cli;
+mod config;
 mod failure;
 pub mod fault;
 mod import;
 mod key;
+mod lock;
 mod output;
+mod paths;
 mod redlist;
 mod sandbox;
+mod stop;
 mod when;
 
 use cli::{Args, Command};
 use failure::Failure;
 
 /// Runs the command line: parses the arguments, runs the subcommand, and
-/// returns its exit code (0 success, 1 some records rejected, 2 could not
-/// run). Errors are one line on stderr.
+/// returns its exit code (the table in `failure.rs` and `np6 --help`: 0
+/// all done, 1 some records rejected, 2 usage or local error, 3 key
+/// refused, 4 NP6 unavailable, 5 busy, 130/143 interrupted). Errors are one
+/// line on stderr.
 pub fn main() -> ExitCode {
     main_from(std::env::args_os())
 }
@@ -64,7 +70,11 @@ fn report(failure: Failure) -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<ExitCode, Failure> {
-    let global = args.global;
+    let mut global = args.global;
+    if let Some(connection) = args.command.connection() {
+        global.key_file = connection.key_file.clone();
+        global.base_url = connection.base_url.clone();
+    }
     match args.command {
         Command::Redlist(cmd) => redlist::run(&global, cmd).await,
         Command::Bounce(cmd) => bounce::run(&global, cmd).await,
@@ -72,6 +82,7 @@ async fn run(args: Args) -> Result<ExitCode, Failure> {
         Command::Call(cmd) => call::run(&global, cmd).await,
         Command::Operations => call::list_operations(),
         Command::Sandbox(cmd) => sandbox::run(cmd).await,
+        Command::Config(cmd) => config::run(&global, &cmd).await,
         Command::Completions { shell } => {
             output::print(&cli::completions(shell))?;
             Ok(ExitCode::SUCCESS)

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::cli::{Channel, Format, Global, Redlist};
 use crate::failure::Failure;
 use crate::output::{Output, write_atomically, write_failed};
+use crate::paths::{Named, refuse_overlaps};
+use crate::stop::Stop;
 use crate::when;
 
 /// What a state file keeps: where the last successful run's window ended.
@@ -21,6 +23,38 @@ struct State {
 }
 
 pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
+    let files: Vec<Named<'_>> = [("--output", &cmd.output), ("--state", &cmd.state)]
+        .into_iter()
+        .filter_map(|(flag, path)| Some((flag, path.as_deref()?)))
+        .collect();
+    refuse_overlaps(&files)?;
+    let stop =
+        Stop::install().map_err(|e| Failure::usage(format!("cannot listen for signals: {e}")))?;
+    // Held to the end: a second run with this state file is refused (busy).
+    let _state_lock = match &cmd.state {
+        Some(path) => Some(lock_state(path)?),
+        None => None,
+    };
+    // The export awaits only NP6's answer: a signal stops it before any
+    // output is written or state saved; once the answer is in, the writes
+    // run to their end.
+    tokio::select! {
+        done = export(global, cmd) => done,
+        signal = stop.first() => Err(Failure::interrupted(
+            signal,
+            format!("{}: stopped; no output written, the state file unchanged", signal.name()),
+        )),
+    }
+}
+
+/// Opens (creating it empty if need be) and locks the state file.
+fn lock_state(path: &Path) -> Result<std::fs::File, Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true);
+    crate::lock::open_locked(&options, path, "the state file")
+}
+
+async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     let now = Utc::now().trunc_subsecs(0);
     let until = match &cmd.until {
         Some(text) => {
@@ -80,6 +114,8 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
 fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {
     let Some(path) = path else { return Ok(None) };
     match std::fs::read(path) {
+        // Created by the lock of a run that saved nothing.
+        Ok(bytes) if bytes.is_empty() => Ok(None),
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             Failure::cannot_run(format!("the state file {} is not one: {e}", path.display()))
         }),

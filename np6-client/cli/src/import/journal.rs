@@ -1,6 +1,8 @@
-//! The journal of an import: one line per finished record (sent or
-//! rejected), appended as each finishes, so a run after an interruption
-//! skips them.
+//! The journal of an import: its job (the input's identity and the
+//! settings that change what is sent, see [`Job`]), then one line per
+//! finished record (sent or rejected), appended as each finishes, so a run
+//! after an interruption skips them. A journal is locked for the whole
+//! run (a second run is refused as busy) and refuses another job.
 //!
 //! Each line is written with one `write` as its record finishes: a crash
 //! of the process loses none (the kernel has it). The file is synced at
@@ -9,11 +11,18 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const HEADER: &str = "# np6 bounces import journal v1: one finished input line per line";
+use super::job::Job;
+use crate::failure::Failure;
+
+const HEADER: &str =
+    "# np6 bounces import journal v2: its job, then one finished input line per line";
+/// The first line of the journals of earlier versions, which did not
+/// record their job.
+const HEADER_V1: &str = "# np6 bounces import journal v1: one finished input line per line";
 const SYNC_EVERY: Duration = Duration::from_millis(200);
 
 /// An open journal.
@@ -25,48 +34,42 @@ pub(super) struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal; returns it with the lines it says
-    /// are finished.
-    pub(super) fn open(path: &Path) -> Result<(Self, HashSet<u64>), String> {
+    /// Opens (or creates) and locks the journal, then checks it is `job`'s
+    /// (computed once the lock is held: a busy journal is refused at once,
+    /// before the input is read to identify it); returns it with the lines
+    /// it says are finished.
+    ///
+    /// # Errors
+    ///
+    /// Busy (exit code 5) when another run holds it; a usage error when it
+    /// is not a journal, is one of an earlier version, or is another job's,
+    /// or `job`'s error.
+    pub(super) fn open(
+        path: &Path,
+        job: impl FnOnce() -> Result<Job, Failure>,
+    ) -> Result<(Self, HashSet<u64>), Failure> {
         let name = path.display().to_string();
-        let mut done = HashSet::new();
-        match File::open(path) {
-            Ok(file) => {
-                let mut lines = BufReader::new(file).lines();
-                match lines.next() {
-                    Some(Ok(first)) if first == HEADER => {}
-                    None => {}
-                    _ => return Err(format!("{name} is not an np6 import journal")),
-                }
-                for (number, text) in lines.enumerate() {
-                    let text = text.map_err(|e| format!("cannot read {name}: {e}"))?;
-                    // A line cut by a crash lacks its word: it is not counted.
-                    let Some(line) = parse_line(&text) else {
-                        tracing::warn!(journal = %name, at = number + 2, "unreadable journal line skipped");
-                        continue;
-                    };
-                    done.insert(line);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot read {name}: {e}")),
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("cannot open {name}: {e}"))?;
-        let length = file.metadata().map_or(0, |m| m.len());
-        let start = if length == 0 {
-            format!("{HEADER}\n")
-        } else if ends_with_newline(path) {
-            String::new()
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        let mut file = crate::lock::open_locked(&options, path, "the journal")?;
+        let job = &job()?;
+        let mut text = Vec::new();
+        file.read_to_end(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?;
+        let done = if text.is_empty() {
+            file.write_all(format!("{HEADER}\n{}", job.header()).as_bytes())
+                .map_err(|e| Failure::usage(format!("cannot write {name}: {e}")))?;
+            HashSet::new()
         } else {
-            // After a cut line, the next one starts on a line of its own.
-            "\n".to_owned()
+            let text = String::from_utf8_lossy(&text);
+            let done = read(&text, job, &name)?;
+            if !text.ends_with('\n') {
+                // After a cut line, the next one starts on a line of its own.
+                file.write_all(b"\n")
+                    .map_err(|e| Failure::usage(format!("cannot write {name}: {e}")))?;
+            }
+            done
         };
-        file.write_all(start.as_bytes())
-            .map_err(|e| format!("cannot write {name}: {e}"))?;
         let journal = Self {
             file,
             name,
@@ -114,26 +117,62 @@ fn parse_line(text: &str) -> Option<u64> {
         .flatten()
 }
 
-fn ends_with_newline(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut last = [0u8; 1];
-    File::open(path)
-        .and_then(|mut f| {
-            f.seek(SeekFrom::End(-1))?;
-            f.read_exact(&mut last)
-        })
-        .is_ok_and(|()| last[0] == b'\n')
+/// The finished lines of a journal's `text`, once its header says it is
+/// `job`'s.
+fn read(text: &str, job: &Job, name: &str) -> Result<HashSet<u64>, Failure> {
+    let mut lines = text.lines();
+    match lines.next() {
+        Some(HEADER) => {}
+        Some(HEADER_V1) => {
+            return Err(Failure::usage(format!(
+                "{name} is a journal of an earlier np6, which did not record its input: \
+                 finish that import with the version that wrote it, or remove {name} to \
+                 start over (what it lists would then be sent again)"
+            )));
+        }
+        _ => {
+            return Err(Failure::usage(format!(
+                "{name} is not an np6 import journal"
+            )));
+        }
+    }
+    let header: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .take_while(|line| line.starts_with("# "))
+        .collect();
+    let recorded = Job::parse(header.iter().copied())
+        .ok_or_else(|| Failure::usage(format!("{name}: the journal's job does not read")))?;
+    recorded.check(job, name)?;
+    let mut done = HashSet::new();
+    for (number, text) in lines.enumerate().skip(header.len()) {
+        // A line cut by a crash lacks its word: it is not counted.
+        let Some(line) = parse_line(text) else {
+            tracing::warn!(journal = %name, at = number + 2, "unreadable journal line skipped");
+            continue;
+        };
+        done.insert(line);
+    }
+    Ok(done)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::job::InputId;
     use super::*;
+
+    fn job_of(dir: &Path, name: &str, content: &str) -> Job {
+        let input = dir.join(name);
+        std::fs::write(&input, content).expect("an input");
+        Job::new(InputId::of(&input).expect("identified")).setting("base_url", "https://np6")
+    }
 
     #[test]
     fn a_journal_reopens_with_its_lines_and_skips_a_cut_one() {
         let dir = tempfile::tempdir().expect("a folder");
+        let job = job_of(dir.path(), "in.csv", "a\nb\n");
         let path = dir.path().join("j");
-        let (mut journal, done) = Journal::open(&path).expect("a new journal");
+        let (mut journal, done) = Journal::open(&path, || Ok(job.clone())).expect("a new journal");
         assert!(done.is_empty());
         journal.finished(2, Finished::Sent).expect("written");
         journal.finished(7, Finished::Rejected).expect("written");
@@ -141,13 +180,38 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).expect("open");
         file.write_all(b"93 o").expect("a cut line");
         drop(file);
-        let (mut journal, done) = Journal::open(&path).expect("reopened");
+        let (mut journal, done) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
         assert_eq!(done, HashSet::from([2, 7]));
         journal.finished(11, Finished::Sent).expect("written");
         drop(journal);
-        let (_, done) = Journal::open(&path).expect("reopened");
+        let (_, done) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
         assert_eq!(done, HashSet::from([2, 7, 11]));
         std::fs::write(&path, "not a journal\n").expect("overwritten");
-        assert!(Journal::open(&path).is_err());
+        assert!(Journal::open(&path, || Ok(job.clone())).is_err());
+    }
+
+    #[test]
+    fn another_input_and_an_old_journal_are_refused() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let (a, b) = (
+            job_of(dir.path(), "a.csv", "a\n"),
+            job_of(dir.path(), "b.csv", "b\n"),
+        );
+        let path = dir.path().join("j");
+        let (mut journal, _) = Journal::open(&path, || Ok(a.clone())).expect("a new journal");
+        journal.finished(2, Finished::Sent).expect("written");
+        drop(journal);
+        let refused = Journal::open(&path, || Ok(b.clone())).expect_err("another input");
+        assert!(refused.to_string().contains("a.csv"), "{refused}");
+        assert!(refused.to_string().contains("b.csv"), "{refused}");
+
+        std::fs::write(&path, format!("{HEADER_V1}\n2 ok\n")).expect("an old journal");
+        let refused = Journal::open(&path, || Ok(a.clone())).expect_err("an old journal");
+        assert!(refused.to_string().contains("earlier np6"), "{refused}");
+        // Refused, and left as it was.
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("the journal"),
+            format!("{HEADER_V1}\n2 ok\n")
+        );
     }
 }
