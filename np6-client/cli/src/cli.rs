@@ -105,9 +105,12 @@ pub(crate) struct Bounce {
     pub(crate) target: String,
     /// The contact field that bounced (e.g. 788).
     pub(crate) field: i32,
-    /// The bounce type (hardUser, hardDomain, softMailboxFull, ...).
-    #[arg(long = "type", value_name = "TYPE")]
+    /// The bounce type, one of the spec's.
+    #[arg(long = "type", value_name = "TYPE", value_parser = crate::bounce::TypeParser)]
     pub(crate) kind: String,
+    /// Send a --type the spec does not have (NP6 may know newer ones).
+    #[arg(long)]
+    pub(crate) allow_unknown_type: bool,
     /// The server's message (e.g. "550 5.1.1 unknown user").
     #[arg(long)]
     pub(crate) message: Option<String>,
@@ -141,6 +144,28 @@ pub(crate) struct Import {
     /// resume an interrupted import without re-sending what was done.
     #[arg(long, value_name = "FILE")]
     pub(crate) journal: Option<PathBuf>,
+    /// The CSV delimiter: `,`, `;`, `tab` or another ASCII character
+    /// (default: the most frequent of `,`, `;` and tab in the header row).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub(crate) delimiter: Option<u8>,
+    /// Send records whose type the spec does not have (NP6 may know newer
+    /// ones); by default they are rejected without calling NP6.
+    #[arg(long)]
+    pub(crate) allow_unknown_type: bool,
+}
+
+/// `--delimiter`: one ASCII character that is not a quote or a line end,
+/// or `tab`.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match text.as_bytes() {
+            [byte] if byte.is_ascii() && !matches!(byte, b'"' | b'\r' | b'\n') => Ok(*byte),
+            _ => Err(format!(
+                "{text:?} is not one ASCII character (e.g. ',', ';', tab), nor a quote or a line end"
+            )),
+        },
+    }
 }
 
 #[derive(Debug, ClapArgs)]

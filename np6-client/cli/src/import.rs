@@ -5,6 +5,7 @@
 mod input;
 mod journal;
 mod progress;
+mod records;
 mod rejects;
 
 use std::path::Path;
@@ -47,7 +48,7 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
         format,
         records,
         reader,
-    } = input::start(&cmd.file, Arc::new(done)).map_err(Failure::cannot_run)?;
+    } = input::start(&cmd, Arc::new(done)).map_err(Failure::cannot_run)?;
     let mut rejects = match &cmd.rejects {
         Some(path) => Some(Rejects::open(path, format, resuming).map_err(Failure::cannot_run)?),
         None => None,
