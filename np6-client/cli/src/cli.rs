@@ -80,10 +80,12 @@ pub(crate) struct Redlist {
     /// mail or sms.
     #[arg(value_enum)]
     pub(crate) channel: Channel,
-    /// Start: a date-time (2026-11-01T00:00:00Z) or a duration before now (7d, 12h, 30m).
+    /// Start (included): a date-time (2026-11-01T00:00:00Z), now, or a
+    /// duration before now (7d, 12h, 30m).
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// End: a date-time or a duration before now (default: now).
+    /// End (excluded): a date-time, now, or a duration before now
+    /// (default: now).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Output format.
@@ -94,9 +96,14 @@ pub(crate) struct Redlist {
     pub(crate) output: Option<PathBuf>,
     /// Incremental sync: start where the last successful run with this
     /// state file ended (--since then only sets the first run's start);
-    /// saved only once the output is complete.
+    /// saved only once the output is complete. Successive runs write each
+    /// entry once, even one on a window's edge.
     #[arg(long, value_name = "FILE")]
     pub(crate) state: Option<PathBuf>,
+    /// With --state: read this much before the last run's end again, for
+    /// entries NP6 adds late, writing only those not written yet (e.g. 1h).
+    #[arg(long, value_name = "DURATION", requires = "state")]
+    pub(crate) overlap: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

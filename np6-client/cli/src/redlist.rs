@@ -1,24 +1,25 @@
 //! `np6 redlist mail|sms`: a redlist window written as CSV, NDJSON or JSON,
 //! with an optional state file for incremental sync.
+//!
+//! The window is `[since, until)`, decided by each entry's timestamp
+//! whatever ends NP6 includes (see [`state`]): successive runs with one
+//! state file write every entry once.
 
-use std::io::Write;
+mod state;
+mod write;
+
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use np6_client::types::RedlistEntry;
-use serde::{Deserialize, Serialize};
 
-use crate::cli::{Channel, Format, Global, Redlist};
+use crate::cli::{Channel, Global, Redlist};
 use crate::failure::Failure;
-use crate::output::{Output, write_atomically, write_failed};
+use crate::output::{Output, note, write_atomically, write_failed};
 use crate::when;
-
-/// What a state file keeps: where the last successful run's window ended.
-#[derive(Debug, Serialize, Deserialize)]
-struct State {
-    until: DateTime<Utc>,
-}
+use state::{State, Tracker};
+use write::{Entries, date};
 
 pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     let now = Utc::now().trunc_subsecs(0);
@@ -28,25 +29,97 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
         }
         None => now,
     };
-    let since = match (read_state(cmd.state.as_deref())?, &cmd.since) {
-        (Some(state), _) => Some(state.until),
+    let overlap = match &cmd.overlap {
+        Some(text) => when::parse_duration(text)
+            .map_err(|e| Failure::cannot_run(format!("--overlap: {e}")))?,
+        None => Duration::zero(),
+    };
+    let previous = read_state(cmd.state.as_deref())?;
+    let start = match (&previous, &cmd.since) {
+        (Some(state), _) => {
+            let (start, shortened) = state.next_start(overlap);
+            if shortened && !overlap.is_zero() {
+                note(&format!(
+                    "np6: --overlap reads from {}: the state holds the entries written since \
+                     then (a longer overlap takes effect from the next run)",
+                    date(start)
+                ));
+            }
+            Some(start)
+        }
         (None, Some(text)) => {
             Some(when::parse(text, now).map_err(|e| Failure::cannot_run(format!("--since: {e}")))?)
         }
         (None, None) => None,
     };
-    if since.is_some_and(|since| since > until) {
+    if let Some(start) = start.filter(|start| *start > until) {
         return Err(Failure::cannot_run(format!(
-            "the window starts after it ends ({} > {until})",
-            since.map(|s| s.to_rfc3339()).unwrap_or_default()
+            "the window starts after it ends ({} > {})",
+            date(start),
+            date(until)
         )));
     }
-    let client = crate::key::client(global)?;
-    let entries = match cmd.channel {
+    let entries = if start == Some(until) {
+        // An empty window: nothing to ask.
+        Vec::new()
+    } else {
+        let client = crate::key::client(global)?;
+        fetch(&client, cmd.channel, start, until).await?
+    };
+    let mut tracker = Tracker::new(previous, start, until, overlap);
+    let what = cmd
+        .output
+        .as_deref()
+        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
+    let failed = |e: std::io::Error| write_failed(&what, &e);
+    let out = Output::create(cmd.output.as_deref())?;
+    let mut writer = Entries::start(out, cmd.format).map_err(failed)?;
+    for entry in &entries {
+        if tracker.admit(&entry.id, entry.timestamp) {
+            writer.write(entry).map_err(failed)?;
+        }
+    }
+    let written = writer.written();
+    writer.finish().map_err(failed)?.commit()?;
+    // Only now that the output is complete does the next run start here.
+    if let Some(path) = &cmd.state {
+        let (state, shortened) = tracker.into_state();
+        if shortened {
+            note(&format!(
+                "np6: more than {} entries in the --overlap period: the next run reads from {}",
+                state::MOST_SEEN,
+                state.seen_since.map_or_else(|| date(until), date)
+            ));
+        }
+        let bytes = serde_json::to_vec_pretty(&state)
+            .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
+        write_atomically(path, &bytes)?;
+    }
+    tracing::info!(
+        received = entries.len(),
+        written,
+        start = start.map(date),
+        until = date(until),
+        "redlist written"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The entries NP6 returns for `[start, until)`: asked one second wider at
+/// the start, so that an entry on the start is there whether or not NP6
+/// includes the start; the extra ones are dropped by the [`Tracker`].
+async fn fetch(
+    client: &np6_client::Client,
+    channel: Channel,
+    start: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+) -> Result<Vec<RedlistEntry>, Failure> {
+    let ask_from = start.map(|s| s.checked_sub_signed(Duration::seconds(1)).unwrap_or(s));
+    let entries = match channel {
         Channel::Mail => {
             client
                 .get_mail_redlist()
-                .set_start_date(since)
+                .set_start_date(ask_from)
                 .end_date(until)
                 .send()
                 .await?
@@ -54,27 +127,13 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
         Channel::Sms => {
             client
                 .get_sms_redlist()
-                .set_start_date(since)
+                .set_start_date(ask_from)
                 .end_date(until)
                 .send()
                 .await?
         }
     };
-    let mut out = Output::create(cmd.output.as_deref())?;
-    let what = cmd
-        .output
-        .as_deref()
-        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
-    write_entries(&mut out, &entries, cmd.format).map_err(|e| write_failed(&what, &e))?;
-    out.commit()?;
-    // Only now that the output is complete does the next run start here.
-    if let Some(path) = &cmd.state {
-        let state = serde_json::to_vec_pretty(&State { until })
-            .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
-        write_atomically(path, &state)?;
-    }
-    tracing::info!(entries = entries.len(), "redlist written");
-    Ok(ExitCode::SUCCESS)
+    Ok(entries)
 }
 
 fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {
@@ -88,44 +147,5 @@ fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {
             "cannot read the state file {}: {e}",
             path.display()
         ))),
-    }
-}
-
-fn write_entries(
-    out: &mut impl Write,
-    entries: &[RedlistEntry],
-    format: Format,
-) -> std::io::Result<()> {
-    match format {
-        Format::Csv => {
-            let mut csv = csv::Writer::from_writer(out);
-            csv.write_record(["id", "origin", "timestamp", "detail"])?;
-            for entry in entries {
-                let timestamp = entry.timestamp.map(|t| t.to_rfc3339()).unwrap_or_default();
-                let detail = if entry.detail.is_empty() {
-                    String::new()
-                } else {
-                    serde_json::Value::Object(entry.detail.clone()).to_string()
-                };
-                csv.write_record([
-                    entry.id.as_str(),
-                    &entry.origin.to_string(),
-                    &timestamp,
-                    &detail,
-                ])?;
-            }
-            csv.flush()
-        }
-        Format::Ndjson => {
-            for entry in entries {
-                serde_json::to_writer(&mut *out, entry)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, entries)?;
-            out.write_all(b"\n")
-        }
     }
 }

@@ -13,7 +13,7 @@ async fn redlist_in_every_format() {
     let url = sandbox.base_url();
 
     let mut cmd = np6(&url);
-    cmd.args(["redlist", "mail", "--since", "30d"]);
+    cmd.args(["redlist", "mail", "--since", "2000-01-01"]);
     let csv = run(cmd, b"").await;
     assert_eq!(code(&csv), Some(0), "{}", stderr(&csv));
     let text = stdout(&csv);
@@ -76,12 +76,13 @@ async fn redlist_output_is_atomic_and_state_moves_the_window() {
     assert_eq!(code(&second), Some(0), "{}", stderr(&second));
     let queries = server.counts().redlist_queries;
     assert!(
-        queries[0].contains("startDate=2026-10-01T00%3A00%3A00Z"),
+        queries[0].contains("startDate=2026-09-30T23%3A59%3A59Z"),
         "{queries:?}"
     );
-    // The second window starts where the first ended, not at --since.
+    // The second window starts where the first ended, not at --since (NP6
+    // is asked from a second before, whichever ends it includes).
     assert!(
-        queries[1].contains("startDate=2026-11-01T00%3A00%3A00Z"),
+        queries[1].contains("startDate=2026-10-31T23%3A59%3A59Z"),
         "{queries:?}"
     );
     assert!(
