@@ -104,6 +104,12 @@ pub(crate) struct Redlist {
     /// entries NP6 adds late, writing only those not written yet (e.g. 1h).
     #[arg(long, value_name = "DURATION", requires = "state")]
     pub(crate) overlap: Option<String>,
+    /// Ask NP6 for the window in pieces, each asked as a window at most
+    /// this long (e.g. 1d, at least 1m), in time order; a piece NP6 cannot
+    /// answer whole (timeout, 5xx, too large) is split in halves, down to
+    /// a minute, whether or not this is given.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) chunk: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

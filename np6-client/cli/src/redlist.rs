@@ -3,9 +3,11 @@
 //!
 //! The window is `[since, until)`, decided by each entry's timestamp
 //! whatever ends NP6 includes (see [`state`]): successive runs with one
-//! state file write every entry once.
+//! state file write every entry once. It is asked whole or in pieces
+//! ([`windows`]), in time order.
 
 mod state;
+mod windows;
 mod write;
 
 use std::path::Path;
@@ -14,11 +16,12 @@ use std::process::ExitCode;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use np6_client::types::RedlistEntry;
 
-use crate::cli::{Channel, Global, Redlist};
+use crate::cli::{Channel, Format, Global, Redlist};
 use crate::failure::Failure;
 use crate::output::{Output, note, write_atomically, write_failed};
 use crate::when;
 use state::{State, Tracker};
+use windows::{Windows, worth_splitting};
 use write::{Entries, date};
 
 pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
@@ -33,6 +36,19 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
         Some(text) => when::parse_duration(text)
             .map_err(|e| Failure::cannot_run(format!("--overlap: {e}")))?,
         None => Duration::zero(),
+    };
+    let chunk = match &cmd.chunk {
+        Some(text) => Some(
+            when::parse_duration(text)
+                .ok()
+                .filter(|c| *c >= windows::FLOOR)
+                .ok_or_else(|| {
+                    Failure::cannot_run(format!(
+                        "--chunk: {text:?} is not a duration of 1m or more"
+                    ))
+                })?,
+        ),
+        None => None,
     };
     let previous = read_state(cmd.state.as_deref())?;
     let start = match (&previous, &cmd.since) {
@@ -59,50 +75,107 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
             date(until)
         )));
     }
-    let entries = if start == Some(until) {
-        // An empty window: nothing to ask.
-        Vec::new()
-    } else {
-        let client = crate::key::client(global)?;
-        fetch(&client, cmd.channel, start, until).await?
-    };
-    let mut tracker = Tracker::new(previous, start, until, overlap);
+    if chunk.is_some() && start.is_none() {
+        return Err(Failure::cannot_run(
+            "--chunk needs a start: --since, or a --state file from an earlier run",
+        ));
+    }
     let what = cmd
         .output
         .as_deref()
         .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
     let failed = |e: std::io::Error| write_failed(&what, &e);
-    let out = Output::create(cmd.output.as_deref())?;
-    let mut writer = Entries::start(out, cmd.format).map_err(failed)?;
-    for entry in &entries {
-        if tracker.admit(&entry.id, entry.timestamp) {
-            writer.write(entry).map_err(failed)?;
+    // On stdout, CSV and NDJSON are flushed after each window and the
+    // state moves past it; a file is replaced whole at the end, and a JSON
+    // array is whole only at its end, so their state moves once.
+    let progressive = cmd.output.is_none() && cmd.format != Format::Json;
+    let mut tracker = Tracker::new(previous, start, overlap);
+    let mut writer =
+        Entries::start(Output::create(cmd.output.as_deref())?, cmd.format).map_err(failed)?;
+    let mut received = 0usize;
+    let mut client = None;
+    let mut windows = start.map(|start| Windows::new(start, until, chunk));
+    loop {
+        let (from, to) = match &mut windows {
+            Some(windows) => match windows.next() {
+                Some((from, to)) => (Some(from), to),
+                None => break,
+            },
+            None => (None, until),
+        };
+        let client = match &client {
+            Some(client) => client,
+            None => client.insert(crate::key::client(global)?),
+        };
+        let entries = match fetch(client, cmd.channel, from, to).await {
+            Ok(entries) => entries,
+            Err(error) => {
+                let split = match (&mut windows, from) {
+                    (Some(windows), Some(from)) => {
+                        worth_splitting(&error) && windows.split(from, to)
+                    }
+                    _ => false,
+                };
+                if !split {
+                    return Err(error.into());
+                }
+                tracing::info!(
+                    from = from.map(date),
+                    to = date(to),
+                    %error,
+                    "window split in halves"
+                );
+                continue;
+            }
+        };
+        received = received.saturating_add(entries.len());
+        tracker.window(from, to);
+        for entry in &entries {
+            if tracker.admit(&entry.id, entry.timestamp) {
+                writer.write(entry).map_err(failed)?;
+            }
+        }
+        match &cmd.state {
+            Some(path) if progressive && to < until => {
+                writer.flush().map_err(failed)?;
+                save_state(path, &mut tracker, false)?;
+            }
+            _ => {}
+        }
+        if windows.is_none() {
+            break;
         }
     }
     let written = writer.written();
     writer.finish().map_err(failed)?.commit()?;
     // Only now that the output is complete does the next run start here.
     if let Some(path) = &cmd.state {
-        let (state, shortened) = tracker.into_state();
-        if shortened {
-            note(&format!(
-                "np6: more than {} entries in the --overlap period: the next run reads from {}",
-                state::MOST_SEEN,
-                state.seen_since.map_or_else(|| date(until), date)
-            ));
-        }
-        let bytes = serde_json::to_vec_pretty(&state)
-            .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
-        write_atomically(path, &bytes)?;
+        save_state(path, &mut tracker, true)?;
     }
     tracing::info!(
-        received = entries.len(),
+        received,
         written,
         start = start.map(date),
         until = date(until),
         "redlist written"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Saves the state as of the windows written; `last`: warns when the
+/// next overlap is shortened.
+fn save_state(path: &Path, tracker: &mut Tracker, last: bool) -> Result<(), Failure> {
+    let (state, shortened) = tracker.state();
+    if shortened && last {
+        note(&format!(
+            "np6: more than {} entries in the --overlap period: the next run reads from {}",
+            state::MOST_SEEN,
+            state.seen_since.map_or_else(|| date(state.until), date)
+        ));
+    }
+    let bytes = serde_json::to_vec_pretty(&state)
+        .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
+    write_atomically(path, &bytes)
 }
 
 /// The entries NP6 returns for `[start, until)`: asked one second wider at
@@ -113,8 +186,8 @@ async fn fetch(
     channel: Channel,
     start: Option<DateTime<Utc>>,
     until: DateTime<Utc>,
-) -> Result<Vec<RedlistEntry>, Failure> {
-    let ask_from = start.map(|s| s.checked_sub_signed(Duration::seconds(1)).unwrap_or(s));
+) -> Result<Vec<RedlistEntry>, np6_client::Error> {
+    let ask_from = start.map(|s| s.checked_sub_signed(windows::ASKED_BEFORE).unwrap_or(s));
     let entries = match channel {
         Channel::Mail => {
             client

@@ -31,6 +31,10 @@ type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 #[derive(Debug, Default)]
 struct Served {
     entries: Vec<(String, DateTime<Utc>)>,
+    /// Answers `504` (with `Retry-After: 0`) to a longer window.
+    longest: Option<Duration>,
+    /// Answers `400` to a window ending after this.
+    refuse_after: Option<DateTime<Utc>>,
     /// `(startDate, endDate)` of each request.
     windows: Vec<Window>,
 }
@@ -56,7 +60,7 @@ impl EdgeServer {
         let address = listener.local_addr().expect("an address");
         let served = Arc::new(Mutex::new(Served {
             entries,
-            windows: Vec::new(),
+            ..Served::default()
         }));
         let shared = served.clone();
         let task = tokio::spawn(async move {
@@ -105,6 +109,23 @@ fn answer(
     };
     let (start, end): Window = (param("startDate"), param("endDate"));
     served.windows.push((start, end));
+    let too_long = served.longest.is_some_and(|longest| match (start, end) {
+        (Some(start), Some(end)) => end - start > longest,
+        _ => true,
+    });
+    if too_long {
+        return reply(
+            StatusCode::GATEWAY_TIMEOUT,
+            &[("retry-after", "0")],
+            b"slow",
+        );
+    }
+    if served
+        .refuse_after
+        .is_some_and(|last| end.is_none_or(|end| end > last))
+    {
+        return reply(StatusCode::BAD_REQUEST, &[], b"refused");
+    }
     let inside = |at: DateTime<Utc>| {
         let after = start.is_none_or(|s| if ends.start { at >= s } else { at > s });
         let before = end.is_none_or(|e| if ends.end { at <= e } else { at < e });
@@ -116,12 +137,21 @@ fn answer(
         .filter(|(_, at)| inside(*at))
         .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at.to_rfc3339()}))
         .collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(
-            serde_json::to_vec(&body).unwrap_or_default(),
-        )))
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    reply(
+        StatusCode::OK,
+        &[("content-type", "application/json")],
+        &body,
+    )
+}
+
+fn reply(status: StatusCode, headers: &[(&str, &str)], body: &[u8]) -> Response<Full<Bytes>> {
+    let mut builder = Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder
+        .body(Full::new(Bytes::from(body.to_vec())))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
@@ -284,4 +314,129 @@ async fn until_now_and_an_empty_window() {
     assert_eq!(code(&output), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "id,origin,timestamp,detail\n");
     assert_eq!(server.lock().windows.len(), 1);
+}
+
+/// Entries every 5 hours and on every day's edge, over `days` days.
+fn month_entries(days: i64) -> Vec<(String, DateTime<Utc>)> {
+    let mut entries = Vec::new();
+    for h in (0..days * 24).step_by(5) {
+        entries.push((format!("h{h}"), hours(h)));
+    }
+    for d in 0..days {
+        entries.push((format!("d{d}"), hours(d * 24)));
+    }
+    entries
+}
+
+/// The ids written, and each written more than once.
+fn tally(runs: &[Vec<String>]) -> (HashMap<String, u32>, Vec<String>) {
+    let mut written: HashMap<String, u32> = HashMap::new();
+    for id in runs.iter().flatten() {
+        *written.entry(id.clone()).or_default() += 1;
+    }
+    let twice = written
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| id.clone())
+        .collect();
+    (written, twice)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_np6_cannot_answer_whole_is_split_and_every_entry_written_once() {
+    const DAYS: i64 = 30;
+    let ends = Ends {
+        start: true,
+        end: true,
+    };
+    let server = EdgeServer::start(ends, month_entries(DAYS)).await;
+    server.lock().longest = Some(Duration::days(1));
+    let dir = tempfile::tempdir().expect("a folder");
+    let state = dir.path().join("state.json");
+    let ids = sync(&server.url(), &state, &date(hours(DAYS * 24)), &[]).await;
+    let (written, twice) = tally(&[ids]);
+    assert!(twice.is_empty(), "written twice: {twice:?}");
+    assert_eq!(written.len(), month_entries(DAYS).len(), "every entry");
+    let windows = server.lock().windows.clone();
+    let answered = windows
+        .iter()
+        .filter(|(s, e)| s.zip(*e).is_some_and(|(s, e)| e - s <= Duration::days(1)))
+        .count();
+    // 30 days in halves: 32 windows of under a day answered.
+    assert_eq!(answered, 32, "{windows:?}");
+
+    // --chunk 1d asks day by day, with no failure.
+    let server = EdgeServer::start(ends, month_entries(DAYS)).await;
+    server.lock().longest = Some(Duration::days(1));
+    let state = dir.path().join("chunked.json");
+    let ids = sync(
+        &server.url(),
+        &state,
+        &date(hours(DAYS * 24)),
+        &["--chunk", "1d"],
+    )
+    .await;
+    let (written, twice) = tally(&[ids]);
+    assert!(twice.is_empty(), "written twice: {twice:?}");
+    assert_eq!(written.len(), month_entries(DAYS).len());
+    // Each asked as at most a day (the piece and the second before it).
+    let windows = server.lock().windows.clone();
+    assert!(
+        windows
+            .iter()
+            .all(|(s, e)| s.zip(*e).is_some_and(|(s, e)| e - s <= Duration::days(1))),
+        "{windows:?}"
+    );
+    assert_eq!(windows.len(), 31);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_export_that_fails_resumes_after_its_last_chunk() {
+    const DAYS: i64 = 10;
+    let ends = Ends {
+        start: true,
+        end: false,
+    };
+    let server = EdgeServer::start(ends, month_entries(DAYS)).await;
+    server.lock().refuse_after = Some(hours(4 * 24));
+    let dir = tempfile::tempdir().expect("a folder");
+    let state = dir.path().join("state.json");
+    let mut cmd = np6(&server.url());
+    cmd.args([
+        "redlist", "mail", "--format", "ndjson", "--chunk", "1d", "--since",
+    ])
+    .arg(date(t0()))
+    .args(["--until", &date(hours(DAYS * 24))])
+    .arg("--state")
+    .arg(&state);
+    let failed = run(cmd, b"").await;
+    assert_eq!(code(&failed), Some(2), "{}", stderr(&failed));
+    let first: Vec<String> = stdout(&failed)
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("an object");
+            entry["id"].as_str().expect("an id").to_owned()
+        })
+        .collect();
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).expect("the state")).expect("JSON");
+    // Pieces of a day less the second asked before each: the fourth ends
+    // 4 s before the fourth day, the last end NP6 answers.
+    assert_eq!(
+        saved["until"],
+        date(hours(4 * 24) - Duration::seconds(4)),
+        "the last piece written"
+    );
+
+    server.lock().refuse_after = None;
+    let rest = sync(
+        &server.url(),
+        &state,
+        &date(hours(DAYS * 24)),
+        &["--chunk", "1d"],
+    )
+    .await;
+    let (written, twice) = tally(&[first, rest]);
+    assert!(twice.is_empty(), "written twice: {twice:?}");
+    assert_eq!(written.len(), month_entries(DAYS).len(), "every entry");
 }

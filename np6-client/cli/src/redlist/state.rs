@@ -60,50 +60,57 @@ impl State {
     }
 }
 
-/// Decides which entries a run writes, and keeps those the next run's
-/// overlap will read again.
+/// Decides which entries a run writes, window after window in time order,
+/// and keeps those the next run's overlap will read again.
 #[derive(Debug)]
 pub(crate) struct Tracker {
     /// The entries written before (from the state).
     before: HashSet<Seen>,
-    /// The entries to keep for the next state: written at or after `keep_from`.
+    /// The entries to keep for the next state: written within `overlap`
+    /// of the end of the windows written.
     kept: HashSet<Seen>,
-    keep_from: DateTime<Utc>,
+    overlap: Duration,
+    /// The run's start: before it, this run knows nothing to keep.
+    first: Option<DateTime<Utc>>,
+    /// The window being written, `[start, end)`.
     start: Option<DateTime<Utc>>,
-    until: DateTime<Utc>,
+    end: DateTime<Utc>,
 }
 
 impl Tracker {
-    /// For the window `[start, until)` (no start: from the first entry),
-    /// after `previous`, keeping `overlap` for the next run.
+    /// For a run starting at `start` (none: from the first entry), after
+    /// `previous`, keeping `overlap` for the next run. Its first window
+    /// is `[start, start)` until [`Tracker::window`] sets one.
     pub(crate) fn new(
         previous: Option<State>,
         start: Option<DateTime<Utc>>,
-        until: DateTime<Utc>,
         overlap: Duration,
     ) -> Self {
-        let mut keep_from = until.checked_sub_signed(overlap).unwrap_or(until);
-        if let Some(start) = start {
-            // Before the start, this run knows nothing to keep.
-            keep_from = keep_from.max(start);
-        }
         let before: HashSet<Seen> = previous
             .map(|s| s.seen)
             .unwrap_or_default()
             .into_iter()
             .collect();
-        let kept = before
-            .iter()
-            .filter(|s| s.timestamp >= keep_from && s.timestamp < until)
-            .cloned()
-            .collect();
         Self {
+            kept: before.clone(),
             before,
-            kept,
-            keep_from,
+            overlap,
+            first: start,
             start,
-            until,
+            end: start.unwrap_or(DateTime::<Utc>::MIN_UTC),
         }
+    }
+
+    /// The next window to write, `[start, end)`, after the last one.
+    pub(crate) fn window(&mut self, start: Option<DateTime<Utc>>, end: DateTime<Utc>) {
+        self.start = start;
+        self.end = end;
+    }
+
+    /// From when the entries are kept for windows ending at `end`.
+    fn keep_from(&self, end: DateTime<Utc>) -> DateTime<Utc> {
+        let from = end.checked_sub_signed(self.overlap).unwrap_or(end);
+        self.first.map_or(from, |first| from.max(first))
     }
 
     /// Whether to write the entry `id` of `timestamp`: inside the window
@@ -113,7 +120,7 @@ impl Tracker {
         let Some(timestamp) = timestamp else {
             return true;
         };
-        if timestamp >= self.until || self.start.is_some_and(|start| timestamp < start) {
+        if timestamp >= self.end || self.start.is_some_and(|start| timestamp < start) {
             return false;
         }
         let seen = Seen {
@@ -123,19 +130,23 @@ impl Tracker {
         if self.before.contains(&seen) {
             return false;
         }
-        if timestamp >= self.keep_from {
+        if timestamp >= self.keep_from(self.end) {
             // Also drops an entry NP6 sent twice in one answer.
             return self.kept.insert(seen);
         }
         true
     }
 
-    /// The state after this run, and whether [`MOST_SEEN`] shortened the
-    /// next overlap.
-    pub(crate) fn into_state(self) -> (State, bool) {
-        let mut seen: Vec<Seen> = self.kept.into_iter().collect();
+    /// The state once the windows up to the current one's end are
+    /// written, and whether [`MOST_SEEN`] shortened the next overlap.
+    pub(crate) fn state(&mut self) -> (State, bool) {
+        let until = self.end;
+        let keep_from = self.keep_from(until);
+        self.kept
+            .retain(|s| s.timestamp >= keep_from && s.timestamp < until);
+        let mut seen: Vec<Seen> = self.kept.iter().cloned().collect();
         seen.sort_unstable();
-        let mut seen_since = self.keep_from;
+        let mut seen_since = keep_from;
         let mut shortened = false;
         if seen.len() > MOST_SEEN {
             // Whole seconds from the newest: the next run starts at the
@@ -147,13 +158,13 @@ impl Tracker {
                 cut += 1;
             }
             seen.drain(..cut);
-            seen_since = seen.first().map_or(self.until, |s| {
-                DateTime::from_timestamp(second(s), 0).unwrap_or(self.until)
+            seen_since = seen.first().map_or(until, |s| {
+                DateTime::from_timestamp(second(s), 0).unwrap_or(until)
             });
         }
         let state = State {
-            until: self.until,
-            seen_since: (seen_since < self.until).then_some(seen_since),
+            until,
+            seen_since: (seen_since < until).then_some(seen_since),
             seen,
         };
         (state, shortened)
@@ -170,17 +181,14 @@ mod tests {
 
     #[test]
     fn the_window_includes_its_start_and_excludes_its_end() {
-        let mut tracker = Tracker::new(
-            None,
-            Some(at("2026-11-01T00:00:00Z")),
-            at("2026-11-01T01:00:00Z"),
-            Duration::zero(),
-        );
+        let start = at("2026-11-01T00:00:00Z");
+        let mut tracker = Tracker::new(None, Some(start), Duration::zero());
+        tracker.window(Some(start), at("2026-11-01T01:00:00Z"));
         assert!(tracker.admit("a", Some(at("2026-11-01T00:00:00Z"))));
         assert!(!tracker.admit("b", Some(at("2026-10-31T23:59:59Z"))));
         assert!(!tracker.admit("c", Some(at("2026-11-01T01:00:00Z"))));
         assert!(tracker.admit("d", None));
-        let (state, shortened) = tracker.into_state();
+        let (state, shortened) = tracker.state();
         assert!(!shortened);
         assert_eq!(state.next_start(Duration::hours(1)), (state.until, true));
         assert_eq!(state.seen_since, None);
@@ -190,20 +198,28 @@ mod tests {
     #[test]
     fn an_overlap_drops_what_was_written_and_keeps_what_it_needs() {
         let hour = Duration::hours(1);
-        let mut first = Tracker::new(None, None, at("2026-11-01T02:00:00Z"), hour);
+        let mut first = Tracker::new(None, None, hour);
+        first.window(None, at("2026-11-01T02:00:00Z"));
         assert!(first.admit("old", Some(at("2026-11-01T00:30:00Z"))));
         assert!(first.admit("a", Some(at("2026-11-01T01:30:00Z"))));
         assert!(!first.admit("a", Some(at("2026-11-01T01:30:00Z"))));
-        let (state, _) = first.into_state();
+        let (state, _) = first.state();
         assert_eq!(state.seen_since, Some(at("2026-11-01T01:00:00Z")));
         assert_eq!(state.seen.len(), 1);
         let (start, shortened) = state.next_start(hour);
         assert_eq!((start, shortened), (at("2026-11-01T01:00:00Z"), false));
-        let mut second = Tracker::new(Some(state), Some(start), at("2026-11-01T03:00:00Z"), hour);
+        let mut second = Tracker::new(Some(state), Some(start), hour);
+        // In two windows, the state saved after each.
+        second.window(Some(start), at("2026-11-01T02:00:00Z"));
         assert!(!second.admit("a", Some(at("2026-11-01T01:30:00Z"))));
         assert!(second.admit("late", Some(at("2026-11-01T01:45:00Z"))));
+        assert!(!second.admit("b", Some(at("2026-11-01T02:30:00Z"))));
+        let (state, _) = second.state();
+        let ids: Vec<&str> = state.seen.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["a", "late"]);
+        second.window(Some(at("2026-11-01T02:00:00Z")), at("2026-11-01T03:00:00Z"));
         assert!(second.admit("b", Some(at("2026-11-01T02:30:00Z"))));
-        let (state, _) = second.into_state();
+        let (state, _) = second.state();
         let ids: Vec<&str> = state.seen.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["b"]);
     }
@@ -211,14 +227,15 @@ mod tests {
     #[test]
     fn the_kept_entries_are_bounded_by_whole_seconds() {
         let until = at("2026-11-02T02:00:00Z");
-        let mut tracker = Tracker::new(None, None, until, Duration::days(2));
+        let mut tracker = Tracker::new(None, None, Duration::days(2));
+        tracker.window(None, until);
         let first = at("2026-11-01T01:00:00Z");
         for i in 0..=MOST_SEEN {
             // Two entries a second.
             let second = Duration::seconds(i64::try_from(i / 2).expect("small"));
             assert!(tracker.admit(&format!("e{i}"), Some(first + second)));
         }
-        let (state, shortened) = tracker.into_state();
+        let (state, shortened) = tracker.state();
         assert!(shortened);
         assert!(state.seen.len() <= MOST_SEEN);
         let since = state.seen_since.expect("a start");

@@ -103,6 +103,14 @@ impl<W: Write> Entries<W> {
         Ok(())
     }
 
+    /// Flushes what was written to the writer.
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(csv) => csv.flush(),
+            Sink::Ndjson(out) | Sink::Json(out) => out.flush(),
+        }
+    }
+
     /// Ends the output (the JSON array's bracket); gives the writer back.
     pub(crate) fn finish(self) -> std::io::Result<W> {
         match self.sink {
