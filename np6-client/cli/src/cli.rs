@@ -119,7 +119,7 @@ pub(crate) struct Bounce {
     /// The contact field that bounced (e.g. 788).
     pub(crate) field: i32,
     /// The bounce type, one of the spec's.
-    #[arg(long = "type", value_name = "TYPE", value_parser = crate::bounce::TypeParser)]
+    #[arg(long = "type", value_name = "TYPE", value_parser = crate::bounce_type::TypeParser)]
     pub(crate) kind: String,
     /// Send a --type the spec does not have (NP6 may know newer ones).
     #[arg(long)]

@@ -75,7 +75,7 @@ impl Line {
         if self.target_id.is_empty() {
             return Err("target_id is empty".to_owned());
         }
-        let kind = crate::bounce::bounce_type(&self.kind, allow_unknown_type)?;
+        let kind = crate::bounce_type::bounce_type(&self.kind, allow_unknown_type)?;
         let mut bounce = BounceData::new(kind);
         if let Some(message) = self.message.filter(|m| !m.is_empty()) {
             bounce = bounce.with_detail(BounceDetail::new().with_message(message));
