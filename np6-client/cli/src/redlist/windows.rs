@@ -26,7 +26,7 @@ impl Windows {
     /// asked from a second before each piece); nothing when it is empty.
     pub(crate) fn new(start: DateTime<Utc>, until: DateTime<Utc>, chunk: Option<Duration>) -> Self {
         let piece = chunk
-            .map(|c| c - ASKED_BEFORE)
+            .and_then(|c| c.checked_sub(&ASKED_BEFORE))
             .filter(|p| *p > Duration::zero());
         let mut pieces = Vec::new();
         let mut from = start;
