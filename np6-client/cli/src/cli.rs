@@ -96,8 +96,9 @@ pub(crate) struct Redlist {
     pub(crate) output: Option<PathBuf>,
     /// Incremental sync: start where the last successful run with this
     /// state file ended (--since then only sets the first run's start);
-    /// saved only once the output is complete. Successive runs write each
-    /// entry once, even one on a window's edge.
+    /// saved once the output is complete (CSV or NDJSON on stdout: after
+    /// each piece, see --chunk). Successive runs write each entry once,
+    /// even one on a window's edge.
     #[arg(long, value_name = "FILE")]
     pub(crate) state: Option<PathBuf>,
     /// With --state: read this much before the last run's end again, for
