@@ -70,7 +70,8 @@ pub(crate) struct Tracker {
     /// of the end of the windows written.
     kept: HashSet<Seen>,
     overlap: Duration,
-    /// The run's start: before it, this run knows nothing to keep.
+    /// Before this, nothing is known to keep: the previous state's
+    /// `seen_since`, or the run's start.
     first: Option<DateTime<Utc>>,
     /// The window being written, `[start, end)`.
     start: Option<DateTime<Utc>>,
@@ -86,6 +87,15 @@ impl Tracker {
         start: Option<DateTime<Utc>>,
         overlap: Duration,
     ) -> Self {
+        // What is known from: the previous state's kept entries, then
+        // this run's windows.
+        let first = match &previous {
+            Some(state) => {
+                let covered = state.seen_since.unwrap_or(state.until);
+                Some(start.map_or(covered, |start| start.min(covered)))
+            }
+            None => start,
+        };
         let before: HashSet<Seen> = previous
             .map(|s| s.seen)
             .unwrap_or_default()
@@ -95,7 +105,7 @@ impl Tracker {
             kept: before.clone(),
             before,
             overlap,
-            first: start,
+            first,
             start,
             end: start.unwrap_or(DateTime::<Utc>::MIN_UTC),
         }
@@ -222,6 +232,23 @@ mod tests {
         let (state, _) = second.state();
         let ids: Vec<&str> = state.seen.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["b"]);
+    }
+
+    #[test]
+    fn an_empty_window_keeps_what_the_overlap_needs() {
+        let hour = Duration::hours(1);
+        let until = at("2026-11-01T02:00:00Z");
+        let mut first = Tracker::new(None, Some(at("2026-11-01T00:00:00Z")), hour);
+        first.window(Some(at("2026-11-01T00:00:00Z")), until);
+        assert!(first.admit("a", Some(at("2026-11-01T01:30:00Z"))));
+        let (state, _) = first.state();
+        // Run again at once: the window is empty.
+        let mut again = Tracker::new(Some(state.clone()), Some(until), Duration::zero());
+        again.window(Some(until), until);
+        assert_eq!(again.state().0.seen, Vec::new());
+        let mut again = Tracker::new(Some(state.clone()), Some(until), hour);
+        again.window(Some(until), until);
+        assert_eq!(again.state().0, state);
     }
 
     #[test]
