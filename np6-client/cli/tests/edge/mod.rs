@@ -6,16 +6,12 @@
 #![allow(dead_code)] // Each test file uses its own part.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::Full;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use np6_checks::loopback::{Received, Reply, Server, Threads};
 
 use crate::common::{code, np6, run, stderr, stdout};
 
@@ -42,57 +38,32 @@ pub struct Served {
     pub windows: Vec<Window>,
 }
 
-/// A loopback NP6 redlist: the entries in the window asked, by its rules.
+/// A loopback NP6 redlist (`np6_checks::loopback`): the entries in the
+/// window asked, by its rules.
 pub struct EdgeServer {
-    address: SocketAddr,
+    server: Server,
     served: Arc<Mutex<Served>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for EdgeServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl EdgeServer {
     pub async fn start(ends: Ends, entries: Vec<(String, DateTime<Utc>)>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let address = listener.local_addr().expect("an address");
         let served = Arc::new(Mutex::new(Served {
             entries,
             ..Served::default()
         }));
         let shared = served.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let served = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let answer = answer(&served, ends, &request);
-                        let delay = served.lock().unwrap_or_else(PoisonError::into_inner).delay;
-                        async move {
-                            tokio::time::sleep(delay).await;
-                            Ok::<_, Infallible>(answer)
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Self {
-            address,
-            served,
-            task,
-        }
+        // A thread per connection: the answer's delay may block.
+        let server = Server::start(Threads::PerConnection, move |request| {
+            let (reply, delay) = answer(&shared, ends, request);
+            std::thread::sleep(delay);
+            reply
+        })
+        .expect("a loopback server");
+        Self { server, served }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.base_url()
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Served> {
@@ -100,13 +71,13 @@ impl EdgeServer {
     }
 }
 
-fn answer(
-    served: &Mutex<Served>,
-    ends: Ends,
-    request: &Request<hyper::body::Incoming>,
-) -> Response<Full<Bytes>> {
+/// The answer to `request`, and how long to wait before it.
+fn answer(served: &Mutex<Served>, ends: Ends, request: &Received) -> (Reply, std::time::Duration) {
     let mut served = served.lock().unwrap_or_else(PoisonError::into_inner);
-    let query = request.uri().query().unwrap_or_default();
+    let query = request
+        .target
+        .split_once('?')
+        .map_or("", |(_, query)| query);
     let param = |name: &str| {
         query
             .split('&')
@@ -116,22 +87,19 @@ fn answer(
     };
     let (start, end): Window = (param("startDate"), param("endDate"));
     served.windows.push((start, end));
+    let delay = served.delay;
     let too_long = served.longest.is_some_and(|longest| match (start, end) {
         (Some(start), Some(end)) => end - start > longest,
         _ => true,
     });
     if too_long {
-        return reply(
-            StatusCode::GATEWAY_TIMEOUT,
-            &[("retry-after", "0")],
-            b"slow",
-        );
+        return (Reply::status(504).header("retry-after", "0"), delay);
     }
     if served
         .refuse_after
         .is_some_and(|last| end.is_none_or(|end| end > last))
     {
-        return reply(StatusCode::BAD_REQUEST, &[], b"refused");
+        return (Reply::status(400), delay);
     }
     let inside = |at: DateTime<Utc>| {
         let after = start.is_none_or(|s| if ends.start { at >= s } else { at > s });
@@ -145,21 +113,7 @@ fn answer(
         .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at.to_rfc3339()}))
         .collect();
     let body = serde_json::to_vec(&body).unwrap_or_default();
-    reply(
-        StatusCode::OK,
-        &[("content-type", "application/json")],
-        &body,
-    )
-}
-
-fn reply(status: StatusCode, headers: &[(&str, &str)], body: &[u8]) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder().status(status);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    builder
-        .body(Full::new(Bytes::from(body.to_vec())))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    (Reply::json(Bytes::from(body)), delay)
 }
 
 pub fn t0() -> DateTime<Utc> {
