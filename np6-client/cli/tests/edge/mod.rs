@@ -18,15 +18,19 @@ use crate::common::{code, np6, run, stderr, stdout};
 /// Which ends of a window the server includes.
 #[derive(Debug, Clone, Copy)]
 pub struct Ends {
+    /// `startDate` is included.
     pub start: bool,
+    /// `endDate` is included.
     pub end: bool,
 }
 
 /// A window asked: `startDate` and `endDate`, each if given.
 pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
+/// What the server answers from, and what it was asked.
 #[derive(Debug, Default)]
 pub struct Served {
+    /// Each entry's id and timestamp.
     pub entries: Vec<(String, DateTime<Utc>)>,
     /// Answers `504` (with `Retry-After: 0`) to a longer window.
     pub longest: Option<Duration>,
@@ -46,6 +50,7 @@ pub struct EdgeServer {
 }
 
 impl EdgeServer {
+    /// Serves `entries` on a free loopback port.
     pub async fn start(ends: Ends, entries: Vec<(String, DateTime<Utc>)>) -> Self {
         let served = Arc::new(Mutex::new(Served {
             entries,
@@ -62,10 +67,12 @@ impl EdgeServer {
         Self { server, served }
     }
 
+    /// Its base URL.
     pub fn url(&self) -> String {
         self.server.base_url()
     }
 
+    /// What it serves and was asked, to read or change.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Served> {
         self.served.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -116,14 +123,17 @@ fn answer(served: &Mutex<Served>, ends: Ends, request: &Received) -> (Reply, std
     (Reply::json(Bytes::from(body)), delay)
 }
 
+/// The first edge: 2026-11-01T00:00:00Z.
 pub fn t0() -> DateTime<Utc> {
     "2026-11-01T00:00:00Z".parse().expect("a date")
 }
 
+/// `h` hours after [`t0`].
 pub fn hours(h: i64) -> DateTime<Utc> {
     t0() + Duration::hours(h)
 }
 
+/// A date as `np6` writes it.
 pub fn date(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
