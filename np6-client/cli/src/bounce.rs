@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use chrono::{SubsecRound, Utc};
 use np6_client::types::{BounceData, BounceDetail};
 
+use crate::bounce_type::bounce_type;
 use crate::cli::{Bounce, Global};
 use crate::failure::Failure;
 use crate::when;
 
 pub(crate) async fn run(global: &Global, cmd: Bounce) -> Result<ExitCode, Failure> {
-    let mut bounce = BounceData::new(cmd.kind.as_str());
+    let kind = bounce_type(&cmd.kind, cmd.allow_unknown_type).map_err(Failure::cannot_run)?;
+    let mut bounce = BounceData::new(kind);
     if let Some(message) = cmd.message.filter(|m| !m.is_empty()) {
         bounce = bounce.with_detail(BounceDetail::new().with_message(message));
     }

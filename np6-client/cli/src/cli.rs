@@ -127,10 +127,12 @@ pub(crate) struct Redlist {
     /// mail or sms.
     #[arg(value_enum)]
     pub(crate) channel: Channel,
-    /// Start: a date-time (2026-11-01T00:00:00Z) or a duration before now (7d, 12h, 30m).
+    /// Start (included): a date-time (2026-11-01T00:00:00Z), now, or a
+    /// duration before now (7d, 12h, 30m).
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
-    /// End: a date-time or a duration before now (default: now).
+    /// End (excluded): a date-time, now, or a duration before now
+    /// (default: now).
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
     /// Output format.
@@ -141,9 +143,21 @@ pub(crate) struct Redlist {
     pub(crate) output: Option<PathBuf>,
     /// Incremental sync: start where the last successful run with this
     /// state file ended (--since then only sets the first run's start);
-    /// saved only once the output is complete.
+    /// saved once the output is complete (CSV or NDJSON on stdout: after
+    /// each piece, see --chunk). Successive runs write each entry once,
+    /// even one on a window's edge.
     #[arg(long, value_name = "FILE")]
     pub(crate) state: Option<PathBuf>,
+    /// With --state: read this much before the last run's end again, for
+    /// entries NP6 adds late, writing only those not written yet (e.g. 1h).
+    #[arg(long, value_name = "DURATION", requires = "state")]
+    pub(crate) overlap: Option<String>,
+    /// Ask NP6 for the window in pieces, each asked as a window at most
+    /// this long (e.g. 1d, at least 1m), in time order; a piece NP6 cannot
+    /// answer whole (timeout, 5xx, too large) is split in halves, down to
+    /// a minute, whether or not this is given.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) chunk: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -154,9 +168,12 @@ pub(crate) struct Bounce {
     pub(crate) target: String,
     /// The contact field that bounced (e.g. 788).
     pub(crate) field: i32,
-    /// The bounce type (hardUser, hardDomain, softMailboxFull, ...).
-    #[arg(long = "type", value_name = "TYPE")]
+    /// The bounce type, one of the spec's.
+    #[arg(long = "type", value_name = "TYPE", value_parser = crate::bounce_type::TypeParser)]
     pub(crate) kind: String,
+    /// Send a --type the spec does not have (NP6 may know newer ones).
+    #[arg(long)]
+    pub(crate) allow_unknown_type: bool,
     /// The server's message (e.g. "550 5.1.1 unknown user").
     #[arg(long)]
     pub(crate) message: Option<String>,
@@ -192,6 +209,28 @@ pub(crate) struct Import {
     /// resume an interrupted import without re-sending what was done.
     #[arg(long, value_name = "FILE")]
     pub(crate) journal: Option<PathBuf>,
+    /// The CSV delimiter: `,`, `;`, `tab` or another ASCII character
+    /// (default: the most frequent of `,`, `;` and tab in the header row).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub(crate) delimiter: Option<u8>,
+    /// Send records whose type the spec does not have (NP6 may know newer
+    /// ones); by default they are rejected without calling NP6.
+    #[arg(long)]
+    pub(crate) allow_unknown_type: bool,
+}
+
+/// `--delimiter`: one ASCII character that is not a quote or a line end,
+/// or `tab`.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match text.as_bytes() {
+            [byte] if byte.is_ascii() && !matches!(byte, b'"' | b'\r' | b'\n') => Ok(*byte),
+            _ => Err(format!(
+                "{text:?} is not one ASCII character (e.g. ',', ';', tab), nor a quote or a line end"
+            )),
+        },
+    }
 }
 
 #[derive(Debug, ClapArgs)]

@@ -6,6 +6,7 @@ mod input;
 mod job;
 mod journal;
 mod progress;
+mod records;
 mod rejects;
 
 use std::path::Path;
@@ -53,7 +54,7 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
         format,
         records,
         reader,
-    } = input::start(&cmd.file, Arc::new(done)).map_err(Failure::cannot_run)?;
+    } = input::start(&cmd, Arc::new(done)).map_err(Failure::cannot_run)?;
     let mut rejects = match &cmd.rejects {
         Some(path) => Some(Rejects::open(path, format, resuming).map_err(Failure::cannot_run)?),
         None => None,
@@ -172,7 +173,15 @@ fn job<'a>(
     }
     std::fs::File::open(&cmd.file)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", cmd.file.display())))?;
-    Ok(move || Ok(Job::new(InputId::of(&cmd.file)?).setting("base_url", client.base_url())))
+    Ok(move || {
+        let delimiter = cmd
+            .delimiter
+            .map_or_else(|| "detected".to_owned(), |d| char::from(d).to_string());
+        Ok(Job::new(InputId::of(&cmd.file)?)
+            .setting("base_url", client.base_url())
+            .setting("delimiter", delimiter)
+            .setting("allow_unknown_type", cmd.allow_unknown_type.to_string()))
+    })
 }
 
 /// The bulk options of the command line: adaptive unless `--rate` is given.

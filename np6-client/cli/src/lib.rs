@@ -11,6 +11,7 @@ use clap::Parser;
 
 pub mod bench;
 mod bounce;
+mod bounce_type;
 mod call;
 mod cli;
 mod config;

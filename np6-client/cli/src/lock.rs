@@ -6,10 +6,11 @@
 //! The lock is std's `File::try_lock` (an exclusive `flock` on Unix,
 //! `LockFileEx` on Windows), stable since Rust 1.89, the workspace's
 //! `rust-version`: no crate needed. It is released when the file is closed,
-//! so a crashed run (even `kill -9`) leaves no stale lock. A file replaced
-//! by a rename while another run held it (the state file is replaced
-//! atomically) is opened again, so the lock is always on the file now at
-//! the path.
+//! so a crashed run (even `kill -9`) leaves no stale lock. A file that is
+//! replaced by a rename is not locked itself (a redlist's state is locked
+//! through `STATE.lock` beside it); should a locked file be replaced all
+//! the same, it is opened again, so the lock is on the file now at the
+//! path.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;

@@ -1,26 +1,30 @@
 //! `np6 redlist mail|sms`: a redlist window written as CSV, NDJSON or JSON,
 //! with an optional state file for incremental sync.
+//!
+//! The window is `[since, until)`, decided by each entry's timestamp
+//! whatever ends NP6 includes (see [`state`]): successive runs with one
+//! state file write every entry once. It is asked whole or in pieces
+//! ([`windows`]), in time order.
 
-use std::io::Write;
+mod state;
+mod windows;
+mod write;
+
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use np6_client::types::RedlistEntry;
-use serde::{Deserialize, Serialize};
 
 use crate::cli::{Channel, Format, Global, Redlist};
 use crate::failure::Failure;
-use crate::output::{Output, write_atomically, write_failed};
+use crate::output::{Output, note, write_atomically, write_failed};
 use crate::paths::{Named, refuse_overlaps};
 use crate::stop::Stop;
 use crate::when;
-
-/// What a state file keeps: where the last successful run's window ended.
-#[derive(Debug, Serialize, Deserialize)]
-struct State {
-    until: DateTime<Utc>,
-}
+use state::{State, Tracker};
+use windows::{Windows, worth_splitting};
+use write::{Entries, date};
 
 pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     let files: Vec<Named<'_>> = [("--output", &cmd.output), ("--state", &cmd.state)]
@@ -35,23 +39,33 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
         Some(path) => Some(lock_state(path)?),
         None => None,
     };
-    // The export awaits only NP6's answer: a signal stops it before any
-    // output is written or state saved; once the answer is in, the writes
-    // run to their end.
+    // The export awaits only NP6's answers: a signal stops it while it
+    // waits for one, so no piece is half written and the state is saved
+    // only after what it covers (the whole window, or with `--chunk` to
+    // stdout each piece) was written.
     tokio::select! {
         done = export(global, cmd) => done,
         signal = stop.first() => Err(Failure::interrupted(
             signal,
-            format!("{}: stopped; no output written, the state file unchanged", signal.name()),
+            format!(
+                "{}: stopped; the state file covers only what was written whole",
+                signal.name()
+            ),
         )),
     }
 }
 
-/// Opens (creating it empty if need be) and locks the state file.
+/// Locks the state file through `STATE.lock` beside it, created if need
+/// be. The state itself is replaced by a rename at each save (after each
+/// piece of a chunked export), and a lock on a replaced file would bind
+/// nobody: the lock file is never replaced, so it binds every run.
 fn lock_state(path: &Path) -> Result<std::fs::File, Failure> {
+    let mut name = path.file_name().unwrap_or(path.as_os_str()).to_owned();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
     let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true);
-    crate::lock::open_locked(&options, path, "the state file")
+    options.read(true).write(true).create(true).truncate(false);
+    crate::lock::open_locked(&options, &lock_path, "the state file's lock")
 }
 
 async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
@@ -62,25 +76,167 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         }
         None => now,
     };
-    let since = match (read_state(cmd.state.as_deref())?, &cmd.since) {
-        (Some(state), _) => Some(state.until),
+    let overlap = match &cmd.overlap {
+        Some(text) => when::parse_duration(text)
+            .map_err(|e| Failure::cannot_run(format!("--overlap: {e}")))?,
+        None => Duration::zero(),
+    };
+    let chunk = match &cmd.chunk {
+        Some(text) => Some(
+            when::parse_duration(text)
+                .ok()
+                .filter(|c| *c >= windows::FLOOR)
+                .ok_or_else(|| {
+                    Failure::cannot_run(format!(
+                        "--chunk: {text:?} is not a duration of 1m or more"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let previous = read_state(cmd.state.as_deref())?;
+    let start = match (&previous, &cmd.since) {
+        (Some(state), _) => {
+            let (start, shortened) = state.next_start(overlap);
+            if shortened && !overlap.is_zero() {
+                note(&format!(
+                    "np6: --overlap reads from {}: the state holds the entries written since \
+                     then (a longer overlap takes effect from the next run)",
+                    date(start)
+                ));
+            }
+            Some(start)
+        }
         (None, Some(text)) => {
             Some(when::parse(text, now).map_err(|e| Failure::cannot_run(format!("--since: {e}")))?)
         }
         (None, None) => None,
     };
-    if since.is_some_and(|since| since > until) {
+    if let Some(start) = start.filter(|start| *start > until) {
         return Err(Failure::cannot_run(format!(
-            "the window starts after it ends ({} > {until})",
-            since.map(|s| s.to_rfc3339()).unwrap_or_default()
+            "the window starts after it ends ({} > {})",
+            date(start),
+            date(until)
         )));
     }
-    let client = crate::key::client(global)?;
-    let entries = match cmd.channel {
+    if chunk.is_some() && start.is_none() {
+        return Err(Failure::cannot_run(
+            "--chunk needs a start: --since, or a --state file from an earlier run",
+        ));
+    }
+    let what = cmd
+        .output
+        .as_deref()
+        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
+    let failed = |e: std::io::Error| write_failed(&what, &e);
+    // On stdout, CSV and NDJSON are flushed after each window and the
+    // state moves past it; a file is replaced whole at the end, and a JSON
+    // array is whole only at its end, so their state moves once.
+    let progressive = cmd.output.is_none() && cmd.format != Format::Json;
+    let mut tracker = Tracker::new(previous, start, overlap);
+    let mut writer =
+        Entries::start(Output::create(cmd.output.as_deref())?, cmd.format).map_err(failed)?;
+    let mut received = 0usize;
+    let mut client = None;
+    let mut windows = start.map(|start| Windows::new(start, until, chunk));
+    loop {
+        let (from, to) = match &mut windows {
+            Some(windows) => match windows.next() {
+                Some((from, to)) => (Some(from), to),
+                None => break,
+            },
+            None => (None, until),
+        };
+        let client = match &client {
+            Some(client) => client,
+            None => client.insert(crate::key::client(global)?),
+        };
+        let entries = match fetch(client, cmd.channel, from, to).await {
+            Ok(entries) => entries,
+            Err(error) => {
+                let split = match (&mut windows, from) {
+                    (Some(windows), Some(from)) => {
+                        worth_splitting(&error) && windows.split(from, to)
+                    }
+                    _ => false,
+                };
+                if !split {
+                    return Err(error.into());
+                }
+                tracing::info!(
+                    from = from.map(date),
+                    to = date(to),
+                    %error,
+                    "window split in halves"
+                );
+                continue;
+            }
+        };
+        received = received.saturating_add(entries.len());
+        tracker.window(from, to);
+        for entry in &entries {
+            if tracker.admit(&entry.id, entry.timestamp) {
+                writer.write(entry).map_err(failed)?;
+            }
+        }
+        match &cmd.state {
+            Some(path) if progressive && to < until => {
+                writer.flush().map_err(failed)?;
+                save_state(path, &mut tracker, false)?;
+            }
+            _ => {}
+        }
+        if windows.is_none() {
+            break;
+        }
+    }
+    let written = writer.written();
+    writer.finish().map_err(failed)?.commit()?;
+    // Only now that the output is complete does the next run start here.
+    if let Some(path) = &cmd.state {
+        save_state(path, &mut tracker, true)?;
+    }
+    tracing::info!(
+        received,
+        written,
+        start = start.map(date),
+        until = date(until),
+        "redlist written"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Saves the state as of the windows written; `last`: warns when the
+/// next overlap is shortened.
+fn save_state(path: &Path, tracker: &mut Tracker, last: bool) -> Result<(), Failure> {
+    let (state, shortened) = tracker.state();
+    if shortened && last {
+        note(&format!(
+            "np6: more than {} entries in the --overlap period: the next run reads from {}",
+            state::MOST_SEEN,
+            state.seen_since.map_or_else(|| date(state.until), date)
+        ));
+    }
+    let bytes = serde_json::to_vec_pretty(&state)
+        .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
+    write_atomically(path, &bytes)
+}
+
+/// The entries NP6 returns for `[start, until)`: asked one second wider at
+/// the start, so that an entry on the start is there whether or not NP6
+/// includes the start; the extra ones are dropped by the [`Tracker`].
+async fn fetch(
+    client: &np6_client::Client,
+    channel: Channel,
+    start: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+) -> Result<Vec<RedlistEntry>, np6_client::Error> {
+    let ask_from = start.map(|s| s.checked_sub_signed(windows::ASKED_BEFORE).unwrap_or(s));
+    let entries = match channel {
         Channel::Mail => {
             client
                 .get_mail_redlist()
-                .set_start_date(since)
+                .set_start_date(ask_from)
                 .end_date(until)
                 .send()
                 .await?
@@ -88,27 +244,13 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         Channel::Sms => {
             client
                 .get_sms_redlist()
-                .set_start_date(since)
+                .set_start_date(ask_from)
                 .end_date(until)
                 .send()
                 .await?
         }
     };
-    let mut out = Output::create(cmd.output.as_deref())?;
-    let what = cmd
-        .output
-        .as_deref()
-        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
-    write_entries(&mut out, &entries, cmd.format).map_err(|e| write_failed(&what, &e))?;
-    out.commit()?;
-    // Only now that the output is complete does the next run start here.
-    if let Some(path) = &cmd.state {
-        let state = serde_json::to_vec_pretty(&State { until })
-            .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
-        write_atomically(path, &state)?;
-    }
-    tracing::info!(entries = entries.len(), "redlist written");
-    Ok(ExitCode::SUCCESS)
+    Ok(entries)
 }
 
 fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {
@@ -124,44 +266,5 @@ fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {
             "cannot read the state file {}: {e}",
             path.display()
         ))),
-    }
-}
-
-fn write_entries(
-    out: &mut impl Write,
-    entries: &[RedlistEntry],
-    format: Format,
-) -> std::io::Result<()> {
-    match format {
-        Format::Csv => {
-            let mut csv = csv::Writer::from_writer(out);
-            csv.write_record(["id", "origin", "timestamp", "detail"])?;
-            for entry in entries {
-                let timestamp = entry.timestamp.map(|t| t.to_rfc3339()).unwrap_or_default();
-                let detail = if entry.detail.is_empty() {
-                    String::new()
-                } else {
-                    serde_json::Value::Object(entry.detail.clone()).to_string()
-                };
-                csv.write_record([
-                    entry.id.as_str(),
-                    &entry.origin.to_string(),
-                    &timestamp,
-                    &detail,
-                ])?;
-            }
-            csv.flush()
-        }
-        Format::Ndjson => {
-            for entry in entries {
-                serde_json::to_writer(&mut *out, entry)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, entries)?;
-            out.write_all(b"\n")
-        }
     }
 }

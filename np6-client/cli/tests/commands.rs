@@ -13,7 +13,7 @@ async fn redlist_in_every_format() {
     let url = sandbox.base_url();
 
     let mut cmd = np6(&url);
-    cmd.args(["redlist", "mail", "--since", "30d"]);
+    cmd.args(["redlist", "mail", "--since", "2000-01-01"]);
     let csv = run(cmd, b"").await;
     assert_eq!(code(&csv), Some(0), "{}", stderr(&csv));
     let text = stdout(&csv);
@@ -76,23 +76,44 @@ async fn redlist_output_is_atomic_and_state_moves_the_window() {
     assert_eq!(code(&second), Some(0), "{}", stderr(&second));
     let queries = server.counts().redlist_queries;
     assert!(
-        queries[0].contains("startDate=2026-10-01T00%3A00%3A00Z"),
+        queries[0].contains("startDate=2026-09-30T23%3A59%3A59Z"),
         "{queries:?}"
     );
-    // The second window starts where the first ended, not at --since.
+    // The second window starts where the first ended, not at --since (NP6
+    // is asked from a second before, whichever ends it includes).
     assert!(
-        queries[1].contains("startDate=2026-11-01T00%3A00%3A00Z"),
+        queries[1].contains("startDate=2026-10-31T23%3A59%3A59Z"),
         "{queries:?}"
     );
     assert!(
         queries[1].contains("endDate=2026-11-02T00%3A00%3A00Z"),
         "{queries:?}"
     );
-    // Only the output and the state: no temporary file left behind.
-    assert_eq!(
-        std::fs::read_dir(dir.path()).expect("the folder").count(),
-        2
-    );
+    // Only the output, the state and its lock file: no temporary file left.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    let state_name = state
+        .file_name()
+        .expect("a name")
+        .to_string_lossy()
+        .into_owned();
+    let out_name = out
+        .file_name()
+        .expect("a name")
+        .to_string_lossy()
+        .into_owned();
+    let mut expected = vec![out_name, format!("{state_name}.lock"), state_name];
+    expected.sort();
+    assert_eq!(names, expected);
 
     // A failed run leaves the output and the state as they were.
     let saved = std::fs::read(&state).expect("the state");
@@ -109,7 +130,7 @@ async fn redlist_output_is_atomic_and_state_moves_the_window() {
     assert_eq!(std::fs::read(&state).expect("the state"), saved);
     assert_eq!(
         std::fs::read_dir(dir.path()).expect("the folder").count(),
-        2
+        names.len()
     );
 }
 

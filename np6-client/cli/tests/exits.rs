@@ -168,6 +168,10 @@ async fn a_signal_stops_a_redlist_with_130_or_143_and_nothing_written() {
             .map(|e| e.expect("an entry").file_name())
             .collect();
         names.sort();
-        assert_eq!(names, ["out.csv", "state.json"], "no temporary file left");
+        assert_eq!(
+            names,
+            ["out.csv", "state.json", "state.json.lock"],
+            "no temporary file left"
+        );
     }
 }

@@ -1,0 +1,180 @@
+//! How redlist entries are written: CSV, NDJSON or a JSON array, with one
+//! date format (RFC 3339 in UTC with `Z`, whole seconds) in all three, and
+//! JSON objects of one shape (every key always present: `timestamp` is
+//! `null` when NP6 does not know it, `detail` `{}` when empty).
+
+use std::io::Write;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use np6_client::types::{RedlistEntry, RedlistOrigin};
+use serde::Serialize;
+
+use crate::cli::Format;
+
+/// A date as every output writes it: `2026-11-01T10:00:00Z`.
+pub(crate) fn date(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// One entry as the JSON formats write it.
+#[derive(Serialize)]
+struct Shape<'a> {
+    id: &'a str,
+    origin: &'a RedlistOrigin,
+    timestamp: Option<String>,
+    detail: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> Shape<'a> {
+    fn of(entry: &'a RedlistEntry, timestamp: Option<String>) -> Self {
+        Self {
+            id: &entry.id,
+            origin: &entry.origin,
+            timestamp,
+            detail: &entry.detail,
+        }
+    }
+}
+
+/// Writes entries one at a time in a format.
+pub(crate) struct Entries<W: Write> {
+    sink: Sink<W>,
+    written: u64,
+}
+
+enum Sink<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Ndjson(W),
+    Json(W),
+}
+
+impl<W: Write> Entries<W> {
+    /// Starts the output (the CSV header, the JSON array's bracket).
+    pub(crate) fn start(mut out: W, format: Format) -> std::io::Result<Self> {
+        let sink = match format {
+            Format::Csv => {
+                let mut csv = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(out);
+                csv.write_record(["id", "origin", "timestamp", "detail"])?;
+                Sink::Csv(Box::new(csv))
+            }
+            Format::Json => {
+                out.write_all(b"[")?;
+                Sink::Json(out)
+            }
+            Format::Ndjson => Sink::Ndjson(out),
+        };
+        Ok(Self { sink, written: 0 })
+    }
+
+    /// How many entries were written.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Writes one entry.
+    pub(crate) fn write(&mut self, entry: &RedlistEntry) -> std::io::Result<()> {
+        let timestamp = entry.timestamp.map(date);
+        match &mut self.sink {
+            Sink::Csv(csv) => {
+                let detail = if entry.detail.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::Value::Object(entry.detail.clone()).to_string()
+                };
+                csv.write_record([
+                    entry.id.as_str(),
+                    &entry.origin.to_string(),
+                    timestamp.as_deref().unwrap_or_default(),
+                    &detail,
+                ])?;
+            }
+            Sink::Ndjson(out) => {
+                serde_json::to_writer(&mut *out, &Shape::of(entry, timestamp))?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Json(out) => {
+                out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, &Shape::of(entry, timestamp))?;
+            }
+        }
+        self.written = self.written.saturating_add(1);
+        Ok(())
+    }
+
+    /// Flushes what was written to the writer.
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(csv) => csv.flush(),
+            Sink::Ndjson(out) | Sink::Json(out) => out.flush(),
+        }
+    }
+
+    /// Ends the output (the JSON array's bracket); gives the writer back.
+    pub(crate) fn finish(self) -> std::io::Result<W> {
+        match self.sink {
+            Sink::Csv(csv) => csv
+                .into_inner()
+                .map_err(|e| std::io::Error::new(e.error().kind(), e.error().to_string())),
+            Sink::Ndjson(out) => Ok(out),
+            Sink::Json(mut out) => {
+                out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries() -> Vec<RedlistEntry> {
+        serde_json::from_str(
+            r#"[{"id":"a","origin":3,"timestamp":"2026-11-01T10:00:00.000+00:00","detail":{"formId":"F"}},
+                {"id":"b","origin":42}]"#,
+        )
+        .expect("entries")
+    }
+
+    fn written(format: Format) -> String {
+        let mut out = Entries::start(Vec::new(), format).expect("in memory");
+        for entry in &entries() {
+            out.write(entry).expect("in memory");
+        }
+        String::from_utf8(out.finish().expect("in memory")).expect("UTF-8")
+    }
+
+    #[test]
+    fn every_format_writes_one_date_format_and_one_shape() {
+        assert_eq!(
+            written(Format::Csv),
+            "id,origin,timestamp,detail\na,3,2026-11-01T10:00:00Z,\"{\"\"formId\"\":\"\"F\"\"}\"\nb,42,,\n"
+        );
+        let ndjson = written(Format::Ndjson);
+        let lines: Vec<serde_json::Value> = ndjson
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one object a line"))
+            .collect();
+        let json: Vec<serde_json::Value> =
+            serde_json::from_str(&written(Format::Json)).expect("an array");
+        assert_eq!(lines, json);
+        assert_eq!(json[0]["timestamp"], "2026-11-01T10:00:00Z");
+        assert_eq!(json[1]["timestamp"], serde_json::Value::Null);
+        assert_eq!(json[1]["detail"], serde_json::json!({}));
+        for object in &json {
+            let mut keys: Vec<&String> = object.as_object().expect("an object").keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["detail", "id", "origin", "timestamp"]);
+        }
+        assert_eq!(
+            serde_json::from_str::<Vec<serde_json::Value>>(&{
+                let out = Entries::start(Vec::new(), Format::Json).expect("in memory");
+                String::from_utf8(out.finish().expect("in memory")).expect("UTF-8")
+            })
+            .expect("an empty array"),
+            Vec::<serde_json::Value>::new()
+        );
+    }
+}
