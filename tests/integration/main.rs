@@ -11,6 +11,7 @@ mod har_leaks;
 mod key_echoes;
 mod limits;
 mod paths;
+mod proxy;
 mod record;
 mod schemas;
 mod wire;
