@@ -10,6 +10,7 @@
 
 mod echo;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use reqwest::header::HeaderValue;
@@ -148,9 +149,18 @@ impl ApiKey {
         }
     }
 
+    /// The text as it may be shown or written: every echo of the key
+    /// masked ([`redact`](Self::redact)), then every control character
+    /// escaped ([`printable`]). The one way a text from NP6 is made safe
+    /// to print.
+    pub(crate) fn shown(&self, text: &str) -> String {
+        printable(&self.redact(text)).into_owned()
+    }
+
     /// The start of a body as text for a message, at most `max_chars`
     /// characters, trimmed, with any echo of the key masked (before it is
-    /// cut, so no piece of an echo is shown); `None` for an empty body.
+    /// cut, so no piece of an echo is shown) and control characters
+    /// escaped ([`shown`](Self::shown)); `None` for an empty body.
     pub(crate) fn excerpt(&self, body: &[u8], max_chars: usize) -> Option<String> {
         if body.is_empty() {
             return None;
@@ -162,7 +172,7 @@ impl ApiKey {
             .saturating_mul(4)
             .saturating_add(key_chars.saturating_mul(echo::MAX_BYTES_PER_CHAR));
         let text = String::from_utf8_lossy(&body[..body.len().min(read)]);
-        let text = self.redact(&text);
+        let text = self.shown(&text);
         let text = text.trim();
         let mut excerpt: String = text.chars().take(max_chars).collect();
         if excerpt.len() < text.len() || body.len() > read {
@@ -170,6 +180,42 @@ impl ApiKey {
         }
         Some(excerpt)
     }
+}
+
+/// The text with nothing a terminal or a text file would act on: tabs and
+/// line breaks become spaces, and every other control character (escape
+/// sequences, bell, backspace, C1 controls) and every bidirectional
+/// formatting character is written as a visible `\u{..}` escape, so a
+/// server's text can neither move the cursor, retitle the terminal, erase
+/// the screen, reorder what is shown nor fake a line of output.
+///
+/// ```
+/// let shown = np6_client::printable("\u{1b}]0;owned\u{7}\u{1b}[2J\r\nall records sent OK");
+/// assert_eq!(shown, "\\u{1b}]0;owned\\u{7}\\u{1b}[2J  all records sent OK");
+/// assert_eq!(np6_client::printable("plain text"), "plain text");
+/// ```
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let acted_on = |c: char| c.is_control() || is_bidi_format(c);
+    if !text.contains(acted_on) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len().saturating_add(16));
+    for c in text.chars() {
+        match c {
+            '\t' | '\n' | '\r' => shown.push(' '),
+            c if acted_on(c) => {
+                use fmt::Write as _;
+                let _ = write!(shown, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// The characters that change the order in which text is displayed.
+fn is_bidi_format(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 impl fmt::Debug for ApiKey {
@@ -221,6 +267,20 @@ mod tests {
         assert_eq!(ApiKey::new("a\nb").header_value(), None);
         assert!(ApiKey::new(" \t").is_blank() && !key.is_blank());
         assert_eq!(key.redact("x sekret y sekret"), "x REDACTED y REDACTED");
+    }
+
+    #[test]
+    fn excerpts_escape_what_a_terminal_would_act_on() {
+        let key = ApiKey::new("sekret");
+        let body = "\u{1b}]0;sekret\u{7}\u{1b}[2J\r\nall records sent OK\u{202e}\u{9b}1m";
+        let shown = key.excerpt(body.as_bytes(), EXCERPT_CHARS).expect("text");
+        assert_eq!(
+            shown,
+            "\\u{1b}]0;REDACTED\\u{7}\\u{1b}[2J  all records sent OK\\u{202e}\\u{9b}1m"
+        );
+        assert!(!shown.contains(|c: char| c.is_control()));
+        // Escaping twice changes nothing more.
+        assert_eq!(printable(&shown), shown.as_str());
     }
 
     #[test]

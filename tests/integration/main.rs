@@ -8,6 +8,7 @@ mod fixture_files;
 mod fuzz_inputs;
 mod har;
 mod har_leaks;
+mod injection;
 mod key_echoes;
 mod limits;
 mod paths;
