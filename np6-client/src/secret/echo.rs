@@ -3,44 +3,48 @@
 //!
 //! The key is looked for as a few *needles*: the key itself, its base64
 //! forms (standard and URL-safe alphabets, at each of the three byte
-//! alignments it can have inside a longer base64 text), and its hex form
-//! (any case). Each character of a needle may appear in the text as
-//! itself or escaped, and the escapes may be mixed within one occurrence:
-//! percent-encoding (`%43`, `%4a` or `%4A`, UTF-8 runs, `%2543` encoded
-//! twice), JSON and JavaScript escapes (`\u0043`, surrogate pairs,
-//! `\u{43}`, `\x43`, `\/`, `\"` and the other short ones), HTML numeric
-//! references (`&#67;`, `&#x43;`) and `+` for a space. The characters of
-//! an escape may themselves be escaped once more (`\u0025\u0034\u0033`,
-//! `%5Cu0043`). This is a superset of what any one decoder accepts, which
-//! errs on the side of masking.
+//! alignments it can have inside a longer base64 text), its base32 forms
+//! (at each of the five alignments, any case) and its hex form (any case).
+//! The needles are looked for in three readings of the text: as it is,
+//! with one layer of escapes undone, and with two (`decode.rs`: percent,
+//! `%u`, JSON and JavaScript, HTML numeric and named, quoted-printable),
+//! so escapes may be mixed within one occurrence, and the characters of an
+//! escape may themselves be escaped once more (`%2543`, `\u0025\u0034\u0033`,
+//! `%5Cu0043`). NUL characters are passed over everywhere (a UTF-16 body
+//! read as UTF-8 interleaves them), white space within the encoded forms
+//! (MIME and PEM fold base64 into lines; a JSON-escaped `\n` folds it
+//! too), and `+` reads as a space in the key (form encoding).
+//!
+//! Each reading is a stream read once, each needle a KMP automaton on it:
+//! the cost is linear in the text, whatever the text.
 //!
 //! Only exits run it (errors, traces, fixtures), never a successful call.
 
 use std::ops::Range;
 
-/// How many layers of escapes are undone: an escape, and an escape of the
-/// characters of that escape.
-const DEPTH: u8 = 2;
+use super::decode::{Decoder, Item};
 
-/// The most digits read in one numeric escape (`&#0000000067;` is not
-/// followed further), which bounds how long one escaped character can be.
-const MAX_DIGITS: usize = 8;
+/// The most bytes of text one character of the key can take once encoded
+/// (base32 doubles it at worst, two layers of escapes take up to 16
+/// characters each, UTF-16 doubles the rest): used to read a little past a
+/// cut.
+pub(super) const MAX_BYTES_PER_CHAR: usize = 2 * 16 * 16 * 2;
 
-/// The most bytes one character of a needle can take in the text, with
-/// [`DEPTH`] layers of escapes: used to read a little past a cut.
-pub(super) const MAX_BYTES_PER_CHAR: usize = 96;
-
-/// A base64 needle shorter than this is not looked for: it would mask
+/// An encoded needle shorter than this is not looked for: it would mask
 /// ordinary words (only a very short key has one).
-const MIN_BASE64_NEEDLE: usize = 8;
+const MIN_ENCODED_NEEDLE: usize = 8;
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// One form of the key looked for in text.
 pub(super) struct Needle {
     chars: Vec<char>,
-    /// Compared ignoring ASCII case (the hex form).
+    /// An encoding of the key (not the key itself): compared with white
+    /// space passed over.
+    encoded: bool,
+    /// Compared ignoring ASCII case (hex, base32).
     fold_case: bool,
 }
 
@@ -51,6 +55,20 @@ impl Drop for Needle {
     }
 }
 
+impl Needle {
+    /// The character as compared: case folded where the form ignores it,
+    /// and `+` as the space it stands for in the key.
+    fn normal(&self, c: char) -> char {
+        if self.fold_case {
+            c.to_ascii_lowercase()
+        } else if c == '+' && !self.encoded {
+            ' '
+        } else {
+            c
+        }
+    }
+}
+
 /// The forms of `key` looked for; none for an empty key.
 pub(super) fn needles(key: &str) -> Vec<Needle> {
     if key.is_empty() {
@@ -58,19 +76,26 @@ pub(super) fn needles(key: &str) -> Vec<Needle> {
     }
     let mut needles = vec![Needle {
         chars: key.chars().collect(),
+        encoded: false,
         fold_case: false,
     }];
-    for alphabet in [STANDARD, URL_SAFE] {
-        for offset in 0..3 {
-            let core = base64_core(key.as_bytes(), offset, alphabet);
-            let known = needles.iter().any(|n| n.chars == core);
-            if core.len() >= MIN_BASE64_NEEDLE && !known {
-                needles.push(Needle {
-                    chars: core,
-                    fold_case: false,
-                });
-            }
+    let mut add = |chars: Vec<char>, fold_case: bool| {
+        let known = needles.iter().any(|n| n.chars == chars);
+        if chars.len() >= MIN_ENCODED_NEEDLE && !known {
+            needles.push(Needle {
+                chars,
+                encoded: true,
+                fold_case,
+            });
         }
+    };
+    for alphabet in [&STANDARD[..], &URL_SAFE[..]] {
+        for offset in 0..3 {
+            add(core(key.as_bytes(), offset, 6, alphabet), false);
+        }
+    }
+    for offset in 0..5 {
+        add(core(key.as_bytes(), offset, 5, BASE32), true);
     }
     let hex = key
         .bytes()
@@ -79,14 +104,16 @@ pub(super) fn needles(key: &str) -> Vec<Needle> {
         .collect();
     needles.push(Needle {
         chars: hex,
+        encoded: true,
         fold_case: true,
     });
     needles
 }
 
-/// The base64 characters that encode only `key`'s bits when `key` starts
-/// `offset` bytes into a longer base64-encoded text.
-fn base64_core(key: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<char> {
+/// The characters of a base64 (6 bits a character) or base32 (5 bits)
+/// text that encode only `key`'s bits when `key` starts `offset` bytes
+/// into a longer encoded text.
+fn core(key: &[u8], offset: usize, width: usize, alphabet: &[u8]) -> Vec<char> {
     let bits = |i: usize| {
         // Bit `i` of the stream: zeros before and after the key.
         let byte = i / 8;
@@ -97,270 +124,217 @@ fn base64_core(key: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<char> {
         }
     };
     let (first_bit, end_bit) = (offset * 8, (offset + key.len()) * 8);
-    (first_bit.div_ceil(6)..)
-        .take_while(|j| j * 6 + 6 <= end_bit)
+    (first_bit.div_ceil(width)..)
+        .take_while(|j| j * width + width <= end_bit)
         .map(|j| {
-            let value = (0..6).fold(0usize, |v, b| (v << 1) | usize::from(bits(j * 6 + b)));
+            let value = (0..width).fold(0usize, |v, b| (v << 1) | usize::from(bits(j * width + b)));
             char::from(alphabet[value])
         })
         .collect()
 }
 
-/// Where the needles occur in `text`: leftmost first, longest at each
-/// start, not overlapping.
-pub(super) fn find(needles: &[Needle], text: &str) -> Vec<Range<usize>> {
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < text.len() {
-        let end = needles
-            .iter()
-            .filter_map(|needle| match_at(text, start, needle))
-            .max();
-        match end {
-            Some(end) if end > start => {
-                found.push(start..end);
-                start = end;
-            }
-            _ => start += text[start..].chars().next().map_or(1, char::len_utf8),
-        }
-    }
-    found
+/// A needle's search (Knuth-Morris-Pratt): the needle as compared, and
+/// how much of it the characters read so far end with.
+struct Matcher<'n> {
+    needle: &'n Needle,
+    wanted: Vec<char>,
+    /// The longest proper prefix that is also a suffix, per prefix length.
+    fallback: Vec<usize>,
+    matched: usize,
 }
 
-/// The end of an occurrence of `needle` starting at `start`, if any.
-fn match_at(text: &str, start: usize, needle: &Needle) -> Option<usize> {
-    let first = *needle.chars.first()?;
-    let byte = *text.as_bytes().get(start)?;
-    // Cheap refusal of most positions: the needle's first character, or
-    // the start of an escape.
-    let opens = matches!(byte, b'%' | b'\\' | b'&' | b'+');
-    if !opens && !text[start..].starts_with(|c: char| same(c, first, needle.fold_case)) {
-        return None;
+impl<'n> Matcher<'n> {
+    fn new(needle: &'n Needle) -> Self {
+        let wanted: Vec<char> = needle.chars.iter().map(|&c| needle.normal(c)).collect();
+        let mut fallback = vec![0; wanted.len() + 1];
+        let mut k = 0;
+        for i in 1..wanted.len() {
+            while k > 0 && wanted[i] != wanted[k] {
+                k = fallback[k];
+            }
+            if wanted[i] == wanted[k] {
+                k += 1;
+            }
+            fallback[i + 1] = k;
+        }
+        Self {
+            needle,
+            wanted,
+            fallback,
+            matched: 0,
+        }
     }
-    let mut ends = vec![start];
-    for &want in &needle.chars {
-        let mut next = Vec::new();
-        for &at in &ends {
-            for (c, end) in decode_at(text, at, DEPTH) {
-                if same(c, want, needle.fold_case) && !next.contains(&end) {
-                    next.push(end);
+}
+
+/// The search of every needle in one reading of the text.
+struct Reading<'n> {
+    matchers: Vec<Matcher<'n>>,
+    /// How many matchers are inside a partial match.
+    active: usize,
+    /// The characters that can start an occurrence, ASCII ones as a table.
+    first_ascii: [bool; 128],
+    first_other: Vec<char>,
+    /// Where the last characters read start: all but NULs (`plain`), and
+    /// all but NULs and white space (`encoded`), in rings of `mask + 1`.
+    plain: Vec<usize>,
+    plain_read: usize,
+    encoded: Vec<usize>,
+    encoded_read: usize,
+    mask: usize,
+}
+
+impl<'n> Reading<'n> {
+    fn new(needles: &'n [Needle]) -> Self {
+        let matchers: Vec<Matcher<'n>> = needles.iter().map(Matcher::new).collect();
+        let longest = matchers.iter().map(|m| m.wanted.len()).max().unwrap_or(1);
+        let ring = longest.next_power_of_two();
+        let (mut first_ascii, mut first_other) = ([false; 128], Vec::new());
+        for m in &matchers {
+            let Some(&c) = m.wanted.first() else { continue };
+            let mut starts = vec![c];
+            if m.needle.fold_case {
+                starts.push(c.to_ascii_uppercase());
+            }
+            if c == ' ' && !m.needle.encoded {
+                starts.push('+');
+            }
+            for c in starts {
+                match usize::try_from(u32::from(c)) {
+                    Ok(i) if i < 128 => first_ascii[i] = true,
+                    _ => first_other.push(c),
                 }
             }
         }
-        if next.is_empty() {
-            return None;
-        }
-        ends = next;
-    }
-    ends.into_iter().max()
-}
-
-fn same(found: char, wanted: char, fold_case: bool) -> bool {
-    found == wanted || (fold_case && found.eq_ignore_ascii_case(&wanted))
-}
-
-/// Every character the text at `at` can decode to, with where it ends:
-/// itself, and with `depth > 0` what an escape starting there stands for.
-fn decode_at(text: &str, at: usize, depth: u8) -> Vec<(char, usize)> {
-    let mut out = Vec::new();
-    let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
-        return out;
-    };
-    out.push((c, at + c.len_utf8()));
-    if depth == 0 {
-        return out;
-    }
-    let inner = depth - 1;
-    match c {
-        '+' => out.push((' ', at + 1)),
-        '%' | '\\' | '&' => {
-            for (opener, after) in decode_at(text, at, inner) {
-                match opener {
-                    '%' => percent(text, after, inner, &mut out),
-                    '\\' => backslash(text, after, inner, &mut out),
-                    '&' => html(text, after, inner, &mut out),
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Reads what follows `at` as a sequence of characters, each possibly
-/// escaped `depth` times: every way to read `n` characters that satisfy
-/// `accept`, as (characters, end).
-fn read(
-    text: &str,
-    at: usize,
-    depth: u8,
-    n: usize,
-    accept: impl Fn(char) -> bool,
-) -> Vec<(String, usize)> {
-    let mut ways = vec![(String::new(), at)];
-    for _ in 0..n {
-        let mut next = Vec::new();
-        for (so_far, end) in &ways {
-            for (c, after) in decode_at(text, *end, depth) {
-                if accept(c) {
-                    let mut longer = so_far.clone();
-                    longer.push(c);
-                    next.push((longer, after));
-                }
-            }
-        }
-        if next.is_empty() {
-            return next;
-        }
-        ways = next;
-    }
-    ways
-}
-
-/// Hex digits as a number.
-fn hex(digits: &str) -> Option<u32> {
-    u32::from_str_radix(digits, 16).ok()
-}
-
-/// After a `%`: one UTF-8 character as `%hh` bytes.
-fn percent(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (digits, end) in read(text, at, depth, 2, |c| c.is_ascii_hexdigit()) {
-        let Some(first) = hex(&digits) else { continue };
-        let length = match first {
-            0x00..=0x7f => 1,
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf7 => 4,
-            _ => continue,
-        };
-        let mut runs = vec![(vec![first as u8], end)];
-        for _ in 1..length {
-            let mut next = Vec::new();
-            for (bytes, end) in &runs {
-                let opened = decode_at(text, *end, depth).into_iter();
-                for (_, after) in opened.filter(|(c, _)| *c == '%') {
-                    for (digits, end) in read(text, after, depth, 2, |c| c.is_ascii_hexdigit()) {
-                        if let Some(byte) = hex(&digits) {
-                            let mut longer = bytes.clone();
-                            longer.push(byte as u8);
-                            next.push((longer, end));
-                        }
-                    }
-                }
-            }
-            runs = next;
-        }
-        for (bytes, end) in runs {
-            if let Some(c) = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.chars().next())
-            {
-                out.push((c, end));
-            }
+        Self {
+            matchers,
+            active: 0,
+            first_ascii,
+            first_other,
+            plain: vec![0; ring],
+            plain_read: 0,
+            encoded: vec![0; ring],
+            encoded_read: 0,
+            mask: ring - 1,
         }
     }
-}
 
-/// After a `\`: a JSON, JavaScript or C-style escape.
-fn backslash(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (letter, after) in decode_at(text, at, depth) {
-        let short = match letter {
-            '"' | '\\' | '/' | '\'' => Some(letter),
-            'b' => Some('\u{8}'),
-            'f' => Some('\u{c}'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            _ => None,
-        };
-        if let Some(c) = short {
-            out.push((c, after));
-        }
-        match letter {
-            'x' => {
-                for (digits, end) in read(text, after, depth, 2, |c| c.is_ascii_hexdigit()) {
-                    if let Some(c) = hex(&digits).and_then(char::from_u32) {
-                        out.push((c, end));
-                    }
-                }
-            }
-            'u' => unicode(text, after, depth, out),
-            _ => {}
+    fn may_start(&self, c: char) -> bool {
+        match usize::try_from(u32::from(c)) {
+            Ok(i) if i < 128 => self.first_ascii[i],
+            _ => self.first_other.contains(&c),
         }
     }
-}
 
-/// After `\u`: four hex digits (a surrogate pair takes two escapes), or
-/// `{` up to six digits `}`.
-fn unicode(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (digits, end) in read(text, at, depth, 4, |c| c.is_ascii_hexdigit()) {
-        let Some(unit) = hex(&digits) else { continue };
-        if !(0xd800..0xdc00).contains(&unit) {
-            if let Some(c) = char::from_u32(unit) {
-                out.push((c, end));
-            }
-            continue;
+    /// Reads one character; an occurrence that ends with it goes to `found`.
+    fn push(&mut self, item: Item, found: &mut Vec<Range<usize>>) {
+        let c = item.c;
+        if c == '\0' {
+            return;
         }
-        for (prefix, after) in read(text, end, depth, 2, |c| c == '\\' || c == 'u') {
-            if prefix != "\\u" {
+        self.plain[self.plain_read & self.mask] = item.start;
+        self.plain_read += 1;
+        let space = matches!(c, ' ' | '\t' | '\r' | '\n');
+        if !space {
+            self.encoded[self.encoded_read & self.mask] = item.start;
+            self.encoded_read += 1;
+        }
+        if self.active == 0 && !self.may_start(c) {
+            return;
+        }
+        let lower = c.to_ascii_lowercase();
+        let plus = if c == '+' { ' ' } else { c };
+        for m in &mut self.matchers {
+            let needle = m.needle;
+            if needle.encoded && space {
                 continue;
             }
-            for (digits, end) in read(text, after, depth, 4, |c| c.is_ascii_hexdigit()) {
-                let low = hex(&digits).unwrap_or(0);
-                if (0xdc00..0xe000).contains(&low) {
-                    let code = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-                    if let Some(c) = char::from_u32(code) {
-                        out.push((c, end));
-                    }
-                }
+            let c = match (needle.fold_case, needle.encoded) {
+                (true, _) => lower,
+                (false, true) => c,
+                (false, false) => plus,
+            };
+            let was_active = m.matched > 0;
+            while m.matched > 0 && m.wanted[m.matched] != c {
+                m.matched = m.fallback[m.matched];
             }
-        }
-    }
-    for (open, after) in decode_at(text, at, depth) {
-        if open == '{' {
-            numeric(text, after, depth, 16, '}', out);
+            if m.wanted[m.matched] == c {
+                m.matched += 1;
+            }
+            let length = m.wanted.len();
+            if m.matched == length {
+                // The occurrence's first character was read `length` ago.
+                let (ring, read) = if needle.encoded {
+                    (&self.encoded, self.encoded_read)
+                } else {
+                    (&self.plain, self.plain_read)
+                };
+                found.push(ring[read.wrapping_sub(length) & self.mask]..item.end);
+                m.matched = m.fallback[length];
+            }
+            match (was_active, m.matched > 0) {
+                (false, true) => self.active += 1,
+                (true, false) => self.active -= 1,
+                _ => {}
+            }
         }
     }
 }
 
-/// After `&`: `#` digits `;` or `#x` hex digits `;`.
-fn html(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (hash, after) in decode_at(text, at, depth) {
-        if hash != '#' {
-            continue;
-        }
-        numeric(text, after, depth, 10, ';', out);
-        for (x, after) in decode_at(text, after, depth) {
-            if x == 'x' || x == 'X' {
-                numeric(text, after, depth, 16, ';', out);
-            }
-        }
-    }
-}
-
-/// Up to [`MAX_DIGITS`] digits in `radix`, then `close`: that code point.
-fn numeric(
-    text: &str,
-    at: usize,
-    depth: u8,
-    radix: u32,
-    close: char,
-    out: &mut Vec<(char, usize)>,
+/// A character of the first decoded reading: looked at, and decoded once
+/// more.
+fn decoded_once(
+    item: Item,
+    once: &mut Reading<'_>,
+    second: &mut Decoder,
+    twice: &mut Reading<'_>,
+    found: &mut Vec<Range<usize>>,
 ) {
-    let mut ways = vec![(0u32, at, 0usize)];
-    while let Some((value, end, digits)) = ways.pop() {
-        for (c, after) in decode_at(text, end, depth) {
-            if c == close && digits > 0 {
-                if let Some(c) = char::from_u32(value) {
-                    out.push((c, after));
-                }
-            } else if let Some(d) = c.to_digit(radix).filter(|_| digits < MAX_DIGITS) {
-                let value = value.saturating_mul(radix).saturating_add(d);
-                ways.push((value, after, digits + 1));
-            }
+    once.push(item, found);
+    second.push(item, &mut |item| twice.push(item, found));
+}
+
+/// Where the needles occur in `text`: sorted, overlapping occurrences
+/// joined into one.
+pub(super) fn find(needles: &[Needle], text: &str) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    if needles.is_empty() {
+        return found;
+    }
+    let (mut raw, mut once, mut twice) = (
+        Reading::new(needles),
+        Reading::new(needles),
+        Reading::new(needles),
+    );
+    let escaped = text.contains(['%', '\\', '&', '=']);
+    let (mut first, mut second) = (Decoder::default(), Decoder::default());
+    for (start, c) in text.char_indices() {
+        let item = Item {
+            c,
+            start,
+            end: start + c.len_utf8(),
+        };
+        raw.push(item, &mut found);
+        if escaped {
+            first.push(item, &mut |item| {
+                decoded_once(item, &mut once, &mut second, &mut twice, &mut found);
+            });
         }
     }
+    if escaped {
+        first.finish(&mut |item| {
+            decoded_once(item, &mut once, &mut second, &mut twice, &mut found);
+        });
+        second.finish(&mut |item| twice.push(item, &mut found));
+    }
+    found.sort_by_key(|range| (range.start, range.end));
+    let mut joined: Vec<Range<usize>> = Vec::with_capacity(found.len());
+    for range in found {
+        match joined.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => joined.push(range),
+        }
+    }
+    joined
 }
 
 #[cfg(test)]
@@ -376,9 +350,7 @@ mod tests {
         let key = "canary-key-7f3a9c1e";
         for prefix in ["", "a", "ab", "abc"] {
             let data = format!("{prefix}{key}!?");
-            let encoded: String = base64_core(data.as_bytes(), 0, STANDARD)
-                .into_iter()
-                .collect();
+            let encoded: String = core(data.as_bytes(), 0, 6, STANDARD).into_iter().collect();
             assert!(masked(key, &encoded), "{prefix:?}: {encoded}");
         }
     }
@@ -407,6 +379,29 @@ mod tests {
         assert!(masked("😀x", "\\ud83d\\ude00x"));
         assert!(masked("éx", "%C3%A9x"));
         assert!(!masked(key, "Ca/z %43%61 \\u0043a"));
+    }
+
+    #[test]
+    fn folded_wide_and_mail_encodings_are_read() {
+        let key = "Ca&y<7f3a9c1e";
+        let utf16: String = key.chars().flat_map(|c| [c, '\0']).collect();
+        let base32 = "INQSM6J4G5TDGYJZMMYWK"; // "Ca&y<7f3a9c1e", RFC 4648
+        for text in [
+            utf16.as_str(),
+            "\0C\0a\0&\0y\0<\0\x37\0f\0\x33\0a\0\x39\0c\0\x31\0e",
+            "Ca&amp;y&lt;7f3a9c1e",
+            "Ca&ampy&lt7f3a9c1e",
+            "=43a=26y=3C7f3a=\r\n9c1e",
+            "%u0043a%u0026y<7f3a9c1e",
+            base32,
+            &base32.to_lowercase(),
+            "INQSM6J4\r\n G5TDGYJZ\nMMYWK",
+            "INQSM6J4\\nG5TDGYJZ\\nMMYWK",
+            "43 61 26 79 3c 37 66 33 61 39 63 31 65",
+        ] {
+            assert!(masked(key, text), "{text:?}");
+        }
+        assert!(!masked(key, "Ca&y<7f3a9c1f INQSM6J4G5TDGYJZMXYWK"));
     }
 
     #[test]
