@@ -8,6 +8,7 @@
 //!
 //! A leaf: it uses nothing else of the crate, so any module can mask text.
 
+mod automaton;
 mod decode;
 mod echo;
 
@@ -84,25 +85,7 @@ impl ApiKey {
     /// assert_eq!(key.redact("U2VrcmV0LTE="), "REDACTEDE=");
     /// ```
     pub fn redact(&self, text: &str) -> String {
-        let needles = echo::needles(self.0.expose_secret());
-        let mut text = text.to_owned();
-        // A second pass, in case masking joined the pieces of another echo.
-        for _ in 0..2 {
-            let found = echo::find(&needles, &text);
-            if found.is_empty() {
-                break;
-            }
-            let mut masked = String::with_capacity(text.len());
-            let mut copied = 0;
-            for range in found {
-                masked.push_str(&text[copied..range.start]);
-                masked.push_str(REDACTED);
-                copied = range.end;
-            }
-            masked.push_str(&text[copied..]);
-            text = masked;
-        }
-        text
+        Redactor::new([self]).redact(text)
     }
 
     /// Whether the text holds an echo of the key (see [`redact`](Self::redact)).
@@ -113,7 +96,7 @@ impl ApiKey {
     /// assert!(!key.is_echoed_in("Sekret-2"));
     /// ```
     pub fn is_echoed_in(&self, text: &str) -> bool {
-        !echo::find(&echo::needles(self.0.expose_secret()), text).is_empty()
+        Redactor::new([self]).is_echoed_in(text)
     }
 
     /// Masks every echo of the key in a JSON value, in its decoded strings
@@ -128,28 +111,7 @@ impl ApiKey {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn redact_json(&self, value: &mut serde_json::Value) {
-        use serde_json::Value;
-        match value {
-            Value::String(text) => {
-                if self.is_echoed_in(text) {
-                    *text = self.redact(text);
-                }
-            }
-            Value::Number(number) => {
-                if self.is_echoed_in(&number.to_string()) {
-                    *value = Value::String(REDACTED.to_owned());
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
-            Value::Object(members) => {
-                let masked = std::mem::take(members).into_iter().map(|(name, mut item)| {
-                    self.redact_json(&mut item);
-                    (self.redact(&name), item)
-                });
-                *members = masked.collect();
-            }
-            Value::Null | Value::Bool(_) => {}
-        }
+        Redactor::new([self]).redact_json(value);
     }
 
     /// The text as it may be shown or written: every echo of the key
@@ -219,6 +181,90 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 /// The characters that change the order in which text is displayed.
 fn is_bidi_format(c: char) -> bool {
     matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Several keys masked at once, as [`ApiKey::redact`] masks one: built
+/// once and reused, it masks a text in time linear in its length however
+/// many keys it holds (an archive with thousands of keys).
+///
+/// ```
+/// use np6_client::{ApiKey, Redactor};
+///
+/// let keys = [ApiKey::new("Sekret-1"), ApiKey::new("Other-22")];
+/// let redactor = Redactor::new(&keys);
+/// assert_eq!(redactor.redact("a=Sekret-1 b=%4Fther-22"), "a=REDACTED b=REDACTED");
+/// ```
+pub struct Redactor {
+    needles: echo::Needles,
+}
+
+impl Redactor {
+    /// Masks every echo of any of `keys`.
+    pub fn new<'a>(keys: impl IntoIterator<Item = &'a ApiKey>) -> Self {
+        let needles = echo::needles(keys.into_iter().map(|key| key.0.expose_secret()));
+        Self { needles }
+    }
+
+    /// The text with every echo of any key replaced by `REDACTED` (see
+    /// [`ApiKey::redact`]).
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        // A second pass, in case masking joined the pieces of another echo.
+        for _ in 0..2 {
+            let found = echo::find(&self.needles, &text);
+            if found.is_empty() {
+                break;
+            }
+            let mut masked = String::with_capacity(text.len());
+            let mut copied = 0;
+            for range in found {
+                masked.push_str(&text[copied..range.start]);
+                masked.push_str(REDACTED);
+                copied = range.end;
+            }
+            masked.push_str(&text[copied..]);
+            text = masked;
+        }
+        text
+    }
+
+    /// Whether the text holds an echo of any key.
+    pub fn is_echoed_in(&self, text: &str) -> bool {
+        !echo::find(&self.needles, text).is_empty()
+    }
+
+    /// Masks every echo of any key in a JSON value (see
+    /// [`ApiKey::redact_json`]).
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => {
+                if self.is_echoed_in(text) {
+                    *text = self.redact(text);
+                }
+            }
+            Value::Number(number) => {
+                if self.is_echoed_in(&number.to_string()) {
+                    *value = Value::String(REDACTED.to_owned());
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
+            Value::Object(members) => {
+                let masked = std::mem::take(members).into_iter().map(|(name, mut item)| {
+                    self.redact_json(&mut item);
+                    (self.redact(&name), item)
+                });
+                *members = masked.collect();
+            }
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({REDACTED})")
+    }
 }
 
 impl fmt::Debug for ApiKey {

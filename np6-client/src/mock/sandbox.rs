@@ -238,6 +238,7 @@ fn load_dir(dir: &Path) -> Result<Vec<(String, Fixture)>, Error> {
 
 /// Makes an httpmock answer the fixture's recorded response: status,
 /// headers, and the JSON or text body.
+#[cfg(feature = "fixtures")]
 pub(crate) fn respond(then: httpmock::Then, fixture: &Fixture) {
     let reply = Reply::of(fixture);
     let mut then = then.status(reply.status);

@@ -15,13 +15,15 @@
 //! (MIME and PEM fold base64 into lines; a JSON-escaped `\n` folds it
 //! too), and `+` reads as a space in the key (form encoding).
 //!
-//! Each reading is a stream read once, each needle a KMP automaton on it:
-//! the cost is linear in the text, whatever the text.
+//! Each reading is a stream read once, and all needles of all keys are
+//! looked for in it at once (`automaton.rs`): the cost is linear in the
+//! text, whatever the text and however many keys.
 //!
 //! Only exits run it (errors, traces, fixtures), never a successful call.
 
 use std::ops::Range;
 
+use super::automaton::Automaton;
 use super::decode::{Decoder, Item};
 
 /// The most bytes of text one character of the key can take once encoded
@@ -38,8 +40,8 @@ const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/// One form of the key looked for in text.
-pub(super) struct Needle {
+/// One form of a key looked for in text.
+struct Needle {
     chars: Vec<char>,
     /// An encoding of the key (not the key itself): compared with white
     /// space passed over.
@@ -55,22 +57,8 @@ impl Drop for Needle {
     }
 }
 
-impl Needle {
-    /// The character as compared: case folded where the form ignores it,
-    /// and `+` as the space it stands for in the key.
-    fn normal(&self, c: char) -> char {
-        if self.fold_case {
-            c.to_ascii_lowercase()
-        } else if c == '+' && !self.encoded {
-            ' '
-        } else {
-            c
-        }
-    }
-}
-
 /// The forms of `key` looked for; none for an empty key.
-pub(super) fn needles(key: &str) -> Vec<Needle> {
+fn forms(key: &str) -> Vec<Needle> {
     if key.is_empty() {
         return Vec::new();
     }
@@ -110,6 +98,52 @@ pub(super) fn needles(key: &str) -> Vec<Needle> {
     needles
 }
 
+/// Every form of some keys, as three automata: the keys themselves (`+`
+/// read as a space), their case-sensitive encodings (base64) and their
+/// case-insensitive ones (hex, base32, folded to lower case).
+pub(super) struct Needles {
+    keys: Automaton,
+    exact: Automaton,
+    folded: Automaton,
+    /// A power of two at least as long as the longest needle.
+    ring: usize,
+}
+
+/// The forms of every key of `keys` looked for.
+pub(super) fn needles<'a>(keys: impl IntoIterator<Item = &'a str>) -> Needles {
+    let all: Vec<Needle> = keys.into_iter().flat_map(forms).collect();
+    let normal = |needle: &Needle| -> Vec<char> {
+        let chars = needle.chars.iter();
+        match (needle.encoded, needle.fold_case) {
+            (false, _) => chars.map(|&c| if c == '+' { ' ' } else { c }).collect(),
+            (true, true) => chars.map(char::to_ascii_lowercase).collect(),
+            (true, false) => needle.chars.clone(),
+        }
+    };
+    let class = |encoded: bool, fold_case: bool| {
+        let mut chosen: Vec<Vec<char>> = all
+            .iter()
+            .filter(|n| n.encoded == encoded && n.fold_case == fold_case)
+            .map(normal)
+            .collect();
+        let automaton = Automaton::new(chosen.iter().map(Vec::as_slice));
+        secrecy::zeroize::Zeroize::zeroize(&mut chosen);
+        automaton
+    };
+    let (keys, exact, folded) = (class(false, false), class(true, false), class(true, true));
+    let longest = [&keys, &exact, &folded]
+        .iter()
+        .map(|a| a.longest_needle())
+        .max()
+        .unwrap_or(1);
+    Needles {
+        keys,
+        exact,
+        folded,
+        ring: longest.max(1).next_power_of_two(),
+    }
+}
+
 /// The characters of a base64 (6 bits a character) or base32 (5 bits)
 /// text that encode only `key`'s bits when `key` starts `offset` bytes
 /// into a longer encoded text.
@@ -133,95 +167,29 @@ fn core(key: &[u8], offset: usize, width: usize, alphabet: &[u8]) -> Vec<char> {
         .collect()
 }
 
-/// A needle's search (Knuth-Morris-Pratt): the needle as compared, and
-/// how much of it the characters read so far end with.
-struct Matcher<'n> {
-    needle: &'n Needle,
-    wanted: Vec<char>,
-    /// The longest proper prefix that is also a suffix, per prefix length.
-    fallback: Vec<usize>,
-    matched: usize,
-}
-
-impl<'n> Matcher<'n> {
-    fn new(needle: &'n Needle) -> Self {
-        let wanted: Vec<char> = needle.chars.iter().map(|&c| needle.normal(c)).collect();
-        let mut fallback = vec![0; wanted.len() + 1];
-        let mut k = 0;
-        for i in 1..wanted.len() {
-            while k > 0 && wanted[i] != wanted[k] {
-                k = fallback[k];
-            }
-            if wanted[i] == wanted[k] {
-                k += 1;
-            }
-            fallback[i + 1] = k;
-        }
-        Self {
-            needle,
-            wanted,
-            fallback,
-            matched: 0,
-        }
-    }
-}
-
 /// The search of every needle in one reading of the text.
 struct Reading<'n> {
-    matchers: Vec<Matcher<'n>>,
-    /// How many matchers are inside a partial match.
-    active: usize,
-    /// The characters that can start an occurrence, ASCII ones as a table.
-    first_ascii: [bool; 128],
-    first_other: Vec<char>,
+    needles: &'n Needles,
+    /// The state of each automaton: keys, exact, folded.
+    states: [u32; 3],
     /// Where the last characters read start: all but NULs (`plain`), and
-    /// all but NULs and white space (`encoded`), in rings of `mask + 1`.
+    /// all but NULs and white space (`encoded`), in rings of
+    /// `needles.ring`.
     plain: Vec<usize>,
     plain_read: usize,
     encoded: Vec<usize>,
     encoded_read: usize,
-    mask: usize,
 }
 
 impl<'n> Reading<'n> {
-    fn new(needles: &'n [Needle]) -> Self {
-        let matchers: Vec<Matcher<'n>> = needles.iter().map(Matcher::new).collect();
-        let longest = matchers.iter().map(|m| m.wanted.len()).max().unwrap_or(1);
-        let ring = longest.next_power_of_two();
-        let (mut first_ascii, mut first_other) = ([false; 128], Vec::new());
-        for m in &matchers {
-            let Some(&c) = m.wanted.first() else { continue };
-            let mut starts = vec![c];
-            if m.needle.fold_case {
-                starts.push(c.to_ascii_uppercase());
-            }
-            if c == ' ' && !m.needle.encoded {
-                starts.push('+');
-            }
-            for c in starts {
-                match usize::try_from(u32::from(c)) {
-                    Ok(i) if i < 128 => first_ascii[i] = true,
-                    _ => first_other.push(c),
-                }
-            }
-        }
+    fn new(needles: &'n Needles) -> Self {
         Self {
-            matchers,
-            active: 0,
-            first_ascii,
-            first_other,
-            plain: vec![0; ring],
+            needles,
+            states: [0; 3],
+            plain: vec![0; needles.ring],
             plain_read: 0,
-            encoded: vec![0; ring],
+            encoded: vec![0; needles.ring],
             encoded_read: 0,
-            mask: ring - 1,
-        }
-    }
-
-    fn may_start(&self, c: char) -> bool {
-        match usize::try_from(u32::from(c)) {
-            Ok(i) if i < 128 => self.first_ascii[i],
-            _ => self.first_other.contains(&c),
         }
     }
 
@@ -231,51 +199,29 @@ impl<'n> Reading<'n> {
         if c == '\0' {
             return;
         }
-        self.plain[self.plain_read & self.mask] = item.start;
+        let (needles, mask) = (self.needles, self.needles.ring - 1);
+        self.plain[self.plain_read & mask] = item.start;
         self.plain_read += 1;
-        let space = matches!(c, ' ' | '\t' | '\r' | '\n');
-        if !space {
-            self.encoded[self.encoded_read & self.mask] = item.start;
-            self.encoded_read += 1;
+        let key_char = if c == '+' { ' ' } else { c };
+        self.states[0] = needles.keys.next(self.states[0], key_char);
+        if let Some(length) = needles.keys.found(self.states[0]) {
+            let first = self.plain_read.wrapping_sub(length) & mask;
+            found.push(self.plain[first]..item.end);
         }
-        if self.active == 0 && !self.may_start(c) {
+        if matches!(c, ' ' | '\t' | '\r' | '\n') {
             return;
         }
-        let lower = c.to_ascii_lowercase();
-        let plus = if c == '+' { ' ' } else { c };
-        for m in &mut self.matchers {
-            let needle = m.needle;
-            if needle.encoded && space {
-                continue;
-            }
-            let c = match (needle.fold_case, needle.encoded) {
-                (true, _) => lower,
-                (false, true) => c,
-                (false, false) => plus,
-            };
-            let was_active = m.matched > 0;
-            while m.matched > 0 && m.wanted[m.matched] != c {
-                m.matched = m.fallback[m.matched];
-            }
-            if m.wanted[m.matched] == c {
-                m.matched += 1;
-            }
-            let length = m.wanted.len();
-            if m.matched == length {
-                // The occurrence's first character was read `length` ago.
-                let (ring, read) = if needle.encoded {
-                    (&self.encoded, self.encoded_read)
-                } else {
-                    (&self.plain, self.plain_read)
-                };
-                found.push(ring[read.wrapping_sub(length) & self.mask]..item.end);
-                m.matched = m.fallback[length];
-            }
-            match (was_active, m.matched > 0) {
-                (false, true) => self.active += 1,
-                (true, false) => self.active -= 1,
-                _ => {}
-            }
+        self.encoded[self.encoded_read & mask] = item.start;
+        self.encoded_read += 1;
+        self.states[1] = needles.exact.next(self.states[1], c);
+        self.states[2] = needles.folded.next(self.states[2], c.to_ascii_lowercase());
+        let lengths = [
+            needles.exact.found(self.states[1]),
+            needles.folded.found(self.states[2]),
+        ];
+        if let Some(length) = lengths.into_iter().flatten().max() {
+            let first = self.encoded_read.wrapping_sub(length) & mask;
+            found.push(self.encoded[first]..item.end);
         }
     }
 }
@@ -295,11 +241,8 @@ fn decoded_once(
 
 /// Where the needles occur in `text`: sorted, overlapping occurrences
 /// joined into one.
-pub(super) fn find(needles: &[Needle], text: &str) -> Vec<Range<usize>> {
+pub(super) fn find(needles: &Needles, text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
-    if needles.is_empty() {
-        return found;
-    }
     let (mut raw, mut once, mut twice) = (
         Reading::new(needles),
         Reading::new(needles),
@@ -342,7 +285,7 @@ mod tests {
     use super::*;
 
     fn masked(key: &str, text: &str) -> bool {
-        !find(&needles(key), text).is_empty()
+        !find(&needles([key]), text).is_empty()
     }
 
     #[test]
@@ -406,7 +349,7 @@ mod tests {
 
     #[test]
     fn occurrences_do_not_overlap() {
-        let ranges = find(&needles("ab"), "xxabab%61b");
+        let ranges = find(&needles(["ab"]), "xxabab%61b");
         assert_eq!(ranges, vec![2..4, 4..6, 6..10]);
     }
 }
