@@ -17,12 +17,16 @@ pub(super) struct Automaton {
     /// The length of the longest needle the state's text ends with (0:
     /// none).
     longest: Vec<u32>,
+    /// The root's edges for ASCII characters, by code (0: none): most
+    /// characters of a text are read at the root.
+    root_ascii: [u32; 128],
 }
 
 impl Drop for Automaton {
     fn drop(&mut self) {
         // The edges spell the needles, which are the key in other words.
         secrecy::zeroize::Zeroize::zeroize(&mut self.chars);
+        secrecy::zeroize::Zeroize::zeroize(&mut self.root_ascii);
     }
 }
 
@@ -63,6 +67,7 @@ impl Automaton {
             targets: Vec::new(),
             fail: vec![0; children.len()],
             longest: vec![0; children.len()],
+            root_ascii: [0; 128],
         };
         for edges in &mut children {
             edges.sort_unstable_by_key(|(c, _)| *c);
@@ -73,6 +78,14 @@ impl Automaton {
             }
         }
         automaton.first.push(state(automaton.chars.len()));
+        for (c, child) in automaton.edges(0) {
+            if let Some(slot) = automaton
+                .root_ascii
+                .get_mut(usize::from(u8::try_from(c).unwrap_or(255)))
+            {
+                *slot = child;
+            }
+        }
         // Breadth first: a state's failure link is set before its children's.
         let mut queue: VecDeque<u32> = VecDeque::from([0]);
         while let Some(parent) = queue.pop_front() {
@@ -109,6 +122,9 @@ impl Automaton {
     /// The state after reading `c` in state `s`.
     pub(super) fn next(&self, mut s: u32, c: char) -> u32 {
         loop {
+            if s == 0 && c.is_ascii() {
+                return self.root_ascii[usize::from(c as u8)];
+            }
             if let Some(next) = self.child(s, c) {
                 return next;
             }
