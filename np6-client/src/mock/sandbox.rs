@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 
-use super::answer::{Asked, FixtureSet, Reply};
+use super::answer::{Asked, FixtureSet};
 use crate::Client;
 use crate::error::{Error, ErrorKind};
 use crate::fixture::Fixture;
@@ -240,7 +240,7 @@ fn load_dir(dir: &Path) -> Result<Vec<(String, Fixture)>, Error> {
 /// headers, and the JSON or text body.
 #[cfg(feature = "fixtures")]
 pub(crate) fn respond(then: httpmock::Then, fixture: &Fixture) {
-    let reply = Reply::of(fixture);
+    let reply = super::answer::Reply::of(fixture);
     let mut then = then.status(reply.status);
     for (name, value) in &reply.headers {
         then = then.header(name.as_str(), value.as_str());
