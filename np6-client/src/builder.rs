@@ -125,7 +125,11 @@ impl ClientBuilder {
 
     /// The server. Default `https://api-cm.np6.com`. A plain `http://` URL
     /// is refused unless its host is loopback or
-    /// [`allow_plaintext`](Self::allow_plaintext) is set.
+    /// [`allow_plaintext`](Self::allow_plaintext) is set, and refused
+    /// whenever a proxy of the environment (`http_proxy`, `HTTP_PROXY`,
+    /// `all_proxy`, `ALL_PROXY`, minus `NO_PROXY`) would carry it. A
+    /// client built here reaches a loopback host directly, never through a
+    /// proxy.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.config.base_url = url.into();
         self
@@ -169,7 +173,8 @@ impl ClientBuilder {
     /// instead of one built here. The key, user agent, attempt timeout and
     /// retries are still applied per request; its own redirect policy is
     /// kept, so keep redirects off: a redirect would carry the key
-    /// elsewhere. Default: a client built here, with the connect and
+    /// elsewhere. Its proxies are its own: a plain `http://` base URL, even
+    /// loopback, is refused while a proxy of the environment applies to it. Default: a client built here, with the connect and
     /// attempt timeouts, the user agent and no redirects.
     ///
     /// This is how a crate built without a TLS feature (`rustls`,
@@ -262,9 +267,23 @@ fn settings(config: Config, key: &ApiKey) -> Result<(String, reqwest::Client, Se
     let base_url = config.base_url.trim_end_matches('/').to_owned();
     let url = reqwest::Url::parse(&base_url)
         .map_err(|e| error::config(format!("base URL {base_url:?} is not a URL: {e}")))?;
+    let loopback = is_loopback(&url);
+    // A client built here sends a loopback call directly; a proxy from the
+    // environment would otherwise carry a plain http request, key included.
+    let proxied = (!loopback || config.http_client.is_some())
+        .then(|| url.host_str().and_then(proxy_for_http))
+        .flatten();
     match url.scheme() {
         "https" => {}
-        "http" if config.allow_plaintext || is_loopback(&url) => {}
+        "http" if proxied.is_some() => {
+            return Err(error::config(format!(
+                "base URL {base_url} is plain http and the environment's {} would carry it: \
+                 the API key would reach the proxy in clear text (use https, or exclude the \
+                 host with NO_PROXY)",
+                proxied.unwrap_or_default()
+            )));
+        }
+        "http" if config.allow_plaintext || loopback => {}
         "http" => {
             return Err(error::config(format!(
                 "base URL {base_url} is plain http: the API key would travel in clear text \
@@ -299,13 +318,22 @@ fn settings(config: Config, key: &ApiKey) -> Result<(String, reqwest::Client, Se
     }
     let http = match config.http_client {
         Some(client) => client,
-        None => reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(user_agent.clone())
-            .build()
-            .map_err(|e| error::config(format!("cannot build the HTTP client: {e}")))?,
+        None => {
+            let builder = reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(user_agent.clone());
+            // A loopback server is reached directly, never through a proxy.
+            let builder = if loopback {
+                builder.no_proxy()
+            } else {
+                builder
+            };
+            builder
+                .build()
+                .map_err(|e| error::config(format!("cannot build the HTTP client: {e}")))?
+        }
     };
     let settings = Settings {
         key: key.clone(),
@@ -339,4 +367,33 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The environment variable naming the proxy that a `reqwest::Client` with
+/// its default settings would send a plain http request for `host`
+/// through, if any: `http_proxy`, `HTTP_PROXY`, `all_proxy` or
+/// `ALL_PROXY`, unless `NO_PROXY` (or `no_proxy`) lists the host, one of
+/// its parent domains, or `*`. Addresses in CIDR notation in `NO_PROXY`
+/// are not read, which errs on the side of refusing.
+fn proxy_for_http(host: &str) -> Option<&'static str> {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let variable = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .into_iter()
+        .find(|name| set(name))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let excluded = ["NO_PROXY", "no_proxy"]
+        .into_iter()
+        .filter_map(std::env::var_os)
+        .any(|list| {
+            list.to_string_lossy().split(',').any(|entry| {
+                let entry = entry.trim().trim_start_matches('.').to_ascii_lowercase();
+                entry == "*"
+                    || (!entry.is_empty()
+                        && (host == entry || host.ends_with(&format!(".{entry}"))))
+            })
+        });
+    (!excluded).then_some(variable)
 }

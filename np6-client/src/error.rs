@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::StatusCode;
 
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, printable};
 
 /// What went wrong, in the terms a caller acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,15 +172,16 @@ impl fmt::Display for Error {
         if let Some(op) = inner.operation {
             write!(f, "{op}: ")?;
         }
-        f.write_str(&inner.message)?;
+        // Texts from NP6 are shown with their control characters escaped.
+        f.write_str(&printable(&inner.message))?;
         if inner.attempts > 1 {
             write!(f, " (after {} attempts)", inner.attempts)?;
         }
         if let Some(id) = &inner.request_id {
-            write!(f, " [x-request-id {id}]")?;
+            write!(f, " [x-request-id {}]", printable(id))?;
         }
         if let Some(excerpt) = inner.excerpt.as_deref().filter(|e| !e.is_empty()) {
-            write!(f, ": {excerpt}")?;
+            write!(f, ": {}", printable(excerpt))?;
         }
         Ok(())
     }

@@ -313,4 +313,4 @@ pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
 pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use retry::RetryPolicy;
-pub use secret::ApiKey;
+pub use secret::{ApiKey, Redactor, printable};

@@ -5,8 +5,9 @@
 //!   spec, with typed `When`/`Then` wrappers in [`operations`].
 //! - [`Sandbox`]: a loopback mock NP6 that answers from fixtures (the
 //!   crate's corpus, or yours) and hands back a ready client.
-//! - [`serve`]: the sandbox on a port of your choosing, for other tools,
-//!   hardened against floods (bounded connections, timeouts and bodies).
+//! - [`serve`]: the sandbox's fixtures on one port of your choosing, for
+//!   other tools, hardened against floods (bounded connections, timeouts
+//!   and bodies).
 //!
 //! ```
 //! use httpmock::MockServer;
@@ -47,11 +48,13 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/generated/httpmock.rs"));
 }
 
+mod answer;
 mod sandbox;
 mod standalone;
 
 include!(concat!(env!("OUT_DIR"), "/generated/mock_ext.rs"));
 
+pub use answer::FixtureSet;
 pub use generated::operations;
 pub use sandbox::{Sandbox, SandboxBuilder};
 pub use standalone::{Limits, serve};

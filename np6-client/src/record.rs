@@ -76,6 +76,17 @@ impl Recorder {
         body: &[u8],
         key: &ApiKey,
     ) {
+        // Checked before anything is masked: masking is linear, but not free.
+        let sent_bytes = sent.body.as_ref().map_or(0, Vec::len);
+        let bytes = u64::try_from(body.len().saturating_add(sent_bytes)).unwrap_or(u64::MAX);
+        if bytes > crate::fixture::MAX_FILE_BYTES {
+            tracing::warn!(
+                bytes,
+                limit = crate::fixture::MAX_FILE_BYTES,
+                "np6: exchange not recorded: its bodies are larger than a fixture file may be"
+            );
+            return;
+        }
         let fixture = fixture(operation, sent, status, headers, body, key, self.key_header);
         let text = match fixture_text(&fixture, key) {
             Ok(text) => text,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use np6_client::fixture::{Fixture, MAX_FILE_BYTES};
-use np6_client::mock::Sandbox;
+use np6_client::mock::{Limits, Sandbox, serve};
 
 const SMS_503: &str = "constructed/getSmsRedlist-503.yaml";
 const MAIL_200: &str = "documentation/getMailRedlist-200-two-entries.yaml";
@@ -347,4 +347,71 @@ fn class3_deep_json_is_refused_like_deep_yaml() {
             .unwrap_err()
             .contains("levels deep")
     );
+}
+
+/// Serves the bundled fixtures with no sandbox server; returns a client.
+async fn served_alone() -> np6_client::Client {
+    let fixtures = Sandbox::builder().load().expect("the bundled fixtures");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move { serve(listener, &fixtures, Limits::default()).await });
+    np6_client::Client::builder()
+        .api_key("k")
+        .base_url(format!("http://{address}"))
+        .retry(np6_client::RetryPolicy::disabled())
+        .build()
+        .expect("a client")
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    text.parse().expect("a date")
+}
+
+#[tokio::test]
+async fn the_redlist_answers_only_the_window_asked_for() {
+    let client = served_alone().await;
+    let ids = |entries: Vec<np6_client::types::RedlistEntry>| -> Vec<String> {
+        entries.into_iter().map(|e| e.id).collect()
+    };
+    let window = |start: &str, end: &str| {
+        client
+            .get_mail_redlist()
+            .start_date(at(start))
+            .end_date(at(end))
+            .send()
+    };
+    // Both ends included: an entry on an edge is in the window.
+    let december = window("2008-12-01T00:00:00Z", "2008-12-31T00:00:00Z").await;
+    assert_eq!(ids(december.expect("200")), ["0003YB53"]);
+    let edge = window("2008-11-25T15:47:00Z", "2008-11-25T15:47:00Z").await;
+    assert_eq!(ids(edge.expect("200")), ["0003YB57"]);
+    let both = window("2008-11-01T00:00:00Z", "2009-01-01T00:00:00Z").await;
+    assert_eq!(ids(both.expect("200")).len(), 2);
+    // No entry in the window: NP6's empty answer (204), an empty list.
+    let later = window("2020-01-01T00:00:00Z", "2020-02-01T00:00:00Z").await;
+    assert!(later.expect("204").is_empty());
+    let since = client
+        .get_mail_redlist()
+        .start_date(at("2008-12-01T00:00:00Z"));
+    assert_eq!(ids(since.send().await.expect("200")), ["0003YB53"]);
+}
+
+#[tokio::test]
+async fn a_target_the_fixtures_know_as_unknown_answers_404() {
+    let client = served_alone().await;
+    let bounce = np6_client::types::BounceData::new(np6_client::types::BounceType::HardDomain);
+    let unknown = client
+        .put_target_bounce("UNKNOWN-TARGET", 12, &bounce)
+        .send()
+        .await
+        .expect_err("unknown target");
+    assert_eq!(unknown.status(), Some(404));
+    // A known target, with a body no fixture has: the operation's success.
+    let known = client
+        .put_target_bounce("0003YB53", 12, &bounce)
+        .send()
+        .await;
+    assert!(known.is_ok(), "{known:?}");
 }

@@ -123,3 +123,43 @@ fn har_entries_become_redacted_valid_fixtures() {
         again.written
     );
 }
+
+#[test]
+fn every_one_of_many_distinct_keys_is_masked_in_every_entry() {
+    // Each entry sends its own key, and echoes the next entry's key in
+    // its answer: every key must be masked wherever it appears.
+    let n = 300;
+    let key = |i: usize| format!("distinct-key-{i:04}-7f3a9c1e");
+    let entries: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            json!({
+                "startedDateTime": "2026-11-27T10:00:00.000Z",
+                "request": {
+                    "method": "GET",
+                    "url": "https://api-cm.np6.com/targets/redlist/sms",
+                    "headers": [header("X-Key", &key(i))]
+                },
+                "response": {"status": 401, "headers": [header("x-request-id", &key((i + 1) % n))],
+                             "content": {"text": format!("bad key %{:02X}{}", b'd', &key((i + 1) % n)[1..])}}
+            })
+        })
+        .collect();
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}});
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let har_path = dir.path().join("many.har");
+    std::fs::write(&har_path, har.to_string()).expect("written");
+    let out = dir.path().join("fixtures");
+    let model = np6_checks::model::Model::load(&np6_checks::default_spec()).expect("spec");
+    let imported = np6_checks::har::import(&model, &har_path, &out).expect("imported");
+    assert_eq!(imported.written.len(), n, "{:?}", imported.skipped);
+    for path in &imported.written {
+        let text = std::fs::read_to_string(path).expect("readable");
+        assert!(
+            !text.contains("distinct-key"),
+            "{}:\n{text}",
+            path.display()
+        );
+        assert!(!text.contains("istinct-key"), "{}:\n{text}", path.display());
+        assert!(text.matches(REDACTED).count() >= 3, "{text}");
+    }
+}

@@ -315,3 +315,116 @@ async fn class1_an_unknown_operation_id_does_not_quote_the_key() {
         assert_no_key(&format!("{name}: Debug"), &format!("{error:?}"));
     }
 }
+
+/// A key with the characters HTML escapes by name.
+const HTML_KEY: &str = "canary&<key>~7f3a\"9c1e";
+
+/// RFC 4648 base32 with padding (the test's own).
+fn base32(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    for chunk in data.chunks(5) {
+        let mut block = [0u8; 5];
+        block[..chunk.len()].copy_from_slice(chunk);
+        let n = block.iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
+        let used = (chunk.len() * 8).div_ceil(5);
+        for i in 0..8 {
+            out.push(if i < used {
+                char::from(ALPHABET[(n >> (35 - 5 * i)) as usize & 31])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// `text` with `fold` inserted every `width` characters.
+fn folded(text: &str, width: usize, fold: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let lines: Vec<String> = chars.chunks(width).map(|c| c.iter().collect()).collect();
+    lines.join(fold)
+}
+
+/// Bodies echoing `key` in the encodings a header cannot carry, or that
+/// need a key with `&`: folded base64, UTF-16, quoted-printable, `%u`,
+/// base32, named HTML references.
+fn body_echoes(key: &str) -> Vec<(String, Vec<u8>)> {
+    let mut forms: Vec<(String, String)> = Vec::new();
+    for prefix in ["", "x", "xy"] {
+        let encoded = base64(format!("{prefix}{key}").as_bytes(), STANDARD);
+        forms.push((
+            format!("MIME base64 {prefix:?}"),
+            folded(&encoded, 7, "\r\n"),
+        ));
+        let json = folded(&encoded, 5, "\\n");
+        forms.push((
+            format!("base64, JSON \\n {prefix:?}"),
+            format!("{{\"m\":\"{json}\"}}"),
+        ));
+    }
+    for prefix in ["", "x", "xy", "xyz", "wxyz"] {
+        let encoded = base32(format!("{prefix}{key}").as_bytes());
+        forms.push((format!("base32 {prefix:?}"), encoded.clone()));
+        forms.push((format!("base32 lower {prefix:?}"), encoded.to_lowercase()));
+    }
+    let qp: String = key.bytes().map(|b| format!("={b:02X}")).collect();
+    forms.push(("quoted-printable".into(), folded(&qp, 12, "=\r\n")));
+    let mixed: String = key.chars().map(|c| format!("%u{:04X}", c as u32)).collect();
+    forms.push(("%u".into(), mixed));
+    let html = key
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    forms.push(("HTML named".into(), format!("<p>{html}</p>")));
+    let mut bodies: Vec<(String, Vec<u8>)> = forms
+        .into_iter()
+        .map(|(name, text)| (name, text.into_bytes()))
+        .collect();
+    let text = format!("bad key {key}");
+    let le = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    bodies.push(("UTF-16 LE".into(), le));
+    bodies.push(("UTF-16 BE".into(), be));
+    bodies
+}
+
+/// No trace of `key` in `text`, read raw, with NULs and their escapes
+/// removed (UTF-16), or by the library's own check.
+fn assert_no_echo(key: &str, what: &str, text: &str) {
+    let squeezed = text.replace("\\u{0}", "").replace('\0', "");
+    assert!(!squeezed.contains(key), "{what} holds the key:\n{text}");
+    assert!(
+        !ApiKey::new(key).is_echoed_in(text),
+        "{what} holds an echo of the key:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_key_is_masked_in_folded_wide_and_mail_encodings() {
+    for key in [KEY, HTML_KEY] {
+        for (name, body) in body_echoes(key) {
+            let (captured, _guard) = Captured::install();
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let headers = vec![("content-type", "text/plain".to_owned())];
+            let server = FaultServer::start(vec![Fault::Answer(400, headers, body)]).await;
+            let client = Client::builder()
+                .api_key(key)
+                .base_url(&server.base_url)
+                .record_to(dir.path())
+                .build()
+                .expect("valid");
+            let error = client.get_mail_redlist().send().await.expect_err("400");
+            let shown = error.to_string();
+            assert!(shown.contains("REDACTED"), "{name}: {shown}");
+            assert_no_echo(key, &format!("{name}: Display"), &shown);
+            assert_no_echo(key, &format!("{name}: Debug"), &format!("{error:?}"));
+            assert_no_echo(key, &format!("{name}: trace"), &captured.text());
+            for entry in std::fs::read_dir(dir.path()).expect("the folder") {
+                let text = std::fs::read_to_string(entry.expect("a file").path()).expect("text");
+                assert_no_echo(key, &format!("{name}: fixture"), &text);
+            }
+        }
+    }
+}

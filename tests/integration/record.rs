@@ -157,3 +157,30 @@ async fn class3_record_mode_writes_nothing_its_own_reader_would_refuse() {
     let files = np6_checks::fixture_files(&[dir.path().to_path_buf()]).expect("listed");
     assert!(files.is_empty(), "{files:?}");
 }
+
+#[tokio::test]
+async fn a_body_over_the_fixture_cap_is_refused_before_it_is_masked() {
+    let server = MockServer::start_async().await;
+    // Hostile text for the masking: every character opens an escape.
+    let body = "%25".repeat((np6_client::fixture::MAX_FILE_BYTES / 3 + 1) as usize);
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/targets/redlist/mail");
+            then.status(500).body(body);
+        })
+        .await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let client = builder(&server.base_url())
+        .record_to(dir.path())
+        .retry(np6_client::RetryPolicy::disabled())
+        .build()
+        .expect("valid");
+    let (captured, _guard) = np6_tests::trace::Captured::install();
+    client.get_mail_redlist().send().await.expect_err("500");
+    let trace = captured.text();
+    assert!(
+        trace.contains("bodies are larger than a fixture file may be"),
+        "{trace}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).map_or(0, Iterator::count), 0);
+}

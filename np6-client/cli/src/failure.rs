@@ -163,12 +163,18 @@ pub(crate) fn code_of(error: &np6_client::Error) -> u8 {
     }
 }
 
-/// Line breaks of a server's message would split the line.
+/// One line, safe for a terminal and a text file: line breaks of a
+/// server's message would split the line, and its control characters are
+/// escaped ([`np6_client::printable`]).
 pub(crate) fn one_line(text: &str) -> String {
-    text.split(['\r', '\n'])
+    let joined = text
+        .split(['\r', '\n'])
         .filter(|part| !part.trim().is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    // A server's or a file's text may carry escape sequences: shown, never
+    // acted on by the terminal, nor left in a text file.
+    np6_client::printable(&joined).into_owned()
 }
 
 #[cfg(test)]
@@ -178,6 +184,16 @@ mod tests {
     #[test]
     fn messages_stay_on_one_line() {
         assert_eq!(super::one_line("a\r\nb\n\nc"), "a b c");
+    }
+
+    #[test]
+    fn escape_sequences_are_shown_not_acted_on() {
+        let line = super::one_line("\u{1b}]0;owned\u{7}\n\u{1b}[2Jall records sent OK");
+        assert!(
+            !line.contains('\u{1b}') && !line.contains('\u{7}'),
+            "{line}"
+        );
+        assert!(line.contains("\\u{1b}[2J"), "{line}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `np6 sandbox`: the fixture sandbox as a mock NP6 on loopback, behind
-//! the library's hardened front server (`np6_client::mock::serve`).
+//! `np6 sandbox`: the fixture sandbox as a mock NP6 on one loopback port,
+//! served by the library's hardened server (`np6_client::mock::serve`).
 
 use std::process::ExitCode;
 
@@ -14,7 +14,8 @@ pub(crate) async fn run(cmd: cli::Sandbox) -> Result<ExitCode, Failure> {
     if let Some(dir) = &cmd.fixtures {
         builder = builder.fixtures_dir(dir);
     }
-    let sandbox = builder.start().await?;
+    // Only the fixtures: no second server, the listener below is the one port.
+    let set = builder.load()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cmd.port))
         .await
         .map_err(|e| {
@@ -24,18 +25,14 @@ pub(crate) async fn run(cmd: cli::Sandbox) -> Result<ExitCode, Failure> {
         .local_addr()
         .map_err(|e| Failure::cannot_run(format!("cannot read the address: {e}")))?;
     let fixtures = match &cmd.fixtures {
-        Some(dir) => format!(
-            "{} fixtures from {}",
-            sandbox.fixtures().count(),
-            dir.display()
-        ),
-        None => format!("{} bundled fixtures", sandbox.fixtures().count()),
+        Some(dir) => format!("{} fixtures from {}", set.len(), dir.display()),
+        None => format!("{} bundled fixtures", set.len()),
     };
     crate::output::print(&format!(
-        "mock NP6 at http://{address} ({fixtures}); send any X-Key; Ctrl-C stops it\n"
+        "mock NP6 at http://{address} ({fixtures}); send any non-empty X-Key; Ctrl-C stops it\n"
     ))?;
     tokio::select! {
-        () = np6_client::mock::serve(listener, &sandbox, Limits::default()) => {}
+        () = np6_client::mock::serve(listener, &set, Limits::default()) => {}
         stop = tokio::signal::ctrl_c() => {
             stop.map_err(|e| Failure::cannot_run(format!("cannot wait for Ctrl-C: {e}")))?;
         }

@@ -1,28 +1,22 @@
 //! A loopback mock NP6 that answers from fixtures.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use httpmock::{HttpMockRequest, MockServer};
+use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 
+use super::answer::{Asked, FixtureSet};
 use crate::Client;
 use crate::error::{Error, ErrorKind};
-use crate::fixture::{Fixture, Stage};
+use crate::fixture::Fixture;
 use crate::spec::API_KEY_HEADER;
-use crate::spec::matching::find_operation;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
 
 /// A mock NP6 on loopback, answering from fixtures, with a client for it.
 ///
-/// For each request the sandbox answers, in this order:
-/// 1. `401` when the `X-Key` header is missing, as NP6 does;
-/// 2. the recorded response of a fixture whose request is exactly this one
-///    (method, path, query, JSON body), successes first;
-/// 3. for another request to a known operation, the response of that
-///    operation's first success fixture;
-/// 4. otherwise `404`, and a `tracing` warning naming the closest fixture and
-///    the first difference.
+/// It answers as [`FixtureSet`] says (the `X-Key` check, the exact
+/// fixture, the time window, unknown targets, the operation's first
+/// success, else `404`).
 ///
 /// Every answer is logged with `tracing` (target `np6_client::mock`).
 ///
@@ -41,7 +35,7 @@ include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
 pub struct Sandbox {
     server: MockServer,
     client: Client,
-    fixtures: Arc<Vec<(String, Fixture)>>,
+    fixtures: FixtureSet,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -75,12 +69,23 @@ impl SandboxBuilder {
     ///
     /// # Errors
     ///
+    /// As [`load`](Self::load).
+    pub async fn start(self) -> Result<Sandbox, Error> {
+        Sandbox::serve(self.load()?).await
+    }
+
+    /// Reads and checks the fixtures without starting a server: for
+    /// [`serve`](super::serve), which answers from them on one port of
+    /// your choosing.
+    ///
+    /// # Errors
+    ///
     /// [`ErrorKind::Config`] when a fixture file is refused (not a regular
     /// file, larger than 16 MiB), is not a fixture, or has an answer that
     /// cannot be sent (a status that is not final, a header HTTP cannot
     /// carry or that frames the message, such as `content-length`); the
     /// message names the file. Also when there is no fixture.
-    pub async fn start(self) -> Result<Sandbox, Error> {
+    pub fn load(self) -> Result<FixtureSet, Error> {
         let fixtures = match &self.dir {
             Some(dir) => load_dir(dir)?,
             None => BUNDLED
@@ -97,7 +102,7 @@ impl SandboxBuilder {
                 "the sandbox has no fixtures to answer from".to_owned(),
             ));
         }
-        Sandbox::serve(fixtures).await
+        Ok(FixtureSet::new(fixtures))
     }
 }
 
@@ -148,111 +153,41 @@ impl Sandbox {
     /// # }
     /// ```
     pub fn fixtures(&self) -> impl Iterator<Item = &str> {
-        self.fixtures.iter().map(|(name, _)| name.as_str())
+        self.fixtures.names()
     }
 
-    async fn serve(mut fixtures: Vec<(String, Fixture)>) -> Result<Self, Error> {
-        // Successes first, then by name: they win when several match.
-        fixtures.sort_by_key(|(name, f)| (!(200..300).contains(&f.response.status), name.clone()));
-        let fixtures = Arc::new(fixtures);
+    /// The fixtures and how they answer, for [`serve`](super::serve).
+    pub fn fixture_set(&self) -> &FixtureSet {
+        &self.fixtures
+    }
+
+    async fn serve(fixtures: FixtureSet) -> Result<Self, Error> {
         let server = MockServer::start_async().await;
-
+        let answers = fixtures.clone();
         server
-            .mock_async(|when, then| {
-                when.is_true(|req| {
-                    let missing = req.headers().get(API_KEY_HEADER).is_none();
-                    if missing {
-                        tracing::info!(
-                            target: "np6_client::mock",
-                            method = req.method_str(),
-                            path = req.uri().path(),
-                            "401: no {API_KEY_HEADER} header"
-                        );
-                    }
-                    missing
+            .mock_async(move |_, then| {
+                then.respond_with(move |req: &HttpMockRequest| {
+                    let key = req
+                        .headers()
+                        .get(API_KEY_HEADER)
+                        .map(|v| v.as_bytes().to_vec());
+                    let uri = req.uri();
+                    let asked = Asked {
+                        method: req.method_str(),
+                        path: uri.path(),
+                        query: req.query_params(),
+                        key: key.as_deref(),
+                        body: req.body_ref(),
+                    };
+                    let reply = answers.answer(&asked);
+                    HttpMockResponse::builder()
+                        .status(reply.status)
+                        .headers(reply.headers)
+                        .body(reply.body)
+                        .build()
                 });
-                then.status(401)
-                    .header("content-type", "text/plain")
-                    .body(format!("{API_KEY_HEADER} header is missing"));
             })
             .await;
-
-        for (name, fixture) in fixtures.iter() {
-            let (name, expected) = (name.clone(), fixture.clone());
-            server
-                .mock_async(move |when, then| {
-                    when.is_true(move |req| {
-                        let matched = difference(&expected, req).is_none();
-                        if matched {
-                            tracing::info!(
-                                target: "np6_client::mock",
-                                method = req.method_str(),
-                                path = req.uri().path(),
-                                fixture = %name,
-                                "answered from the matching fixture"
-                            );
-                        }
-                        matched
-                    });
-                    respond(then, fixture);
-                })
-                .await;
-        }
-
-        for op in crate::spec::OPERATIONS {
-            // Whether a method and raw path are a request for this operation.
-            let is_op = move |method: &str, path: &str| {
-                find_operation([(op.method, op.path, ())], method, path).is_ok()
-            };
-            let first_success = fixtures.iter().find(|(_, f)| {
-                (200..300).contains(&f.response.status) && is_op(&f.request.method, &f.request.path)
-            });
-            let Some((name, fixture)) = first_success else {
-                continue;
-            };
-            let name = name.clone();
-            server
-                .mock_async(move |when, then| {
-                    when.is_true(move |req| {
-                        let matched = is_op(req.method_str(), req.uri().path());
-                        if matched {
-                            tracing::info!(
-                                target: "np6_client::mock",
-                                method = req.method_str(),
-                                path = req.uri().path(),
-                                operation = op.id,
-                                fixture = %name,
-                                "no exact fixture: answered with the operation's first success"
-                            );
-                        }
-                        matched
-                    });
-                    respond(then, fixture);
-                })
-                .await;
-        }
-
-        let all = fixtures.clone();
-        server
-            .mock_async(move |when, then| {
-                when.is_true(move |req| {
-                    let (name, why) = closest(&all, req);
-                    tracing::warn!(
-                        target: "np6_client::mock",
-                        method = req.method_str(),
-                        path = req.uri().path(),
-                        closest = %name,
-                        difference = %why,
-                        "404: no fixture matches"
-                    );
-                    true
-                });
-                then.status(404)
-                    .header("content-type", "text/plain")
-                    .body("no fixture matches this request (the sandbox log says why)");
-            })
-            .await;
-
         let client = Client::builder()
             .api_key(Self::API_KEY)
             .base_url(server.base_url())
@@ -262,6 +197,18 @@ impl Sandbox {
             client,
             fixtures,
         })
+    }
+}
+
+impl AsRef<FixtureSet> for Sandbox {
+    fn as_ref(&self) -> &FixtureSet {
+        &self.fixtures
+    }
+}
+
+impl AsRef<FixtureSet> for FixtureSet {
+    fn as_ref(&self) -> &FixtureSet {
+        self
     }
 }
 
@@ -291,46 +238,14 @@ fn load_dir(dir: &Path) -> Result<Vec<(String, Fixture)>, Error> {
 
 /// Makes an httpmock answer the fixture's recorded response: status,
 /// headers, and the JSON or text body.
+#[cfg(feature = "fixtures")]
 pub(crate) fn respond(then: httpmock::Then, fixture: &Fixture) {
-    let response = &fixture.response;
-    let mut then = then.status(response.status);
-    for (name, value) in &response.headers {
-        if !name.eq_ignore_ascii_case("content-length") {
-            then = then.header(name.as_str(), value.as_str());
-        }
+    let reply = super::answer::Reply::of(fixture);
+    let mut then = then.status(reply.status);
+    for (name, value) in &reply.headers {
+        then = then.header(name.as_str(), value.as_str());
     }
-    match (&response.body, &response.body_text) {
-        (Some(body), _) => {
-            if response.header("content-type").is_none() {
-                then = then.header("content-type", "application/json");
-            }
-            then.body(serde_json::to_vec(body).unwrap_or_default());
-        }
-        (None, Some(text)) => {
-            then.body(text.as_bytes());
-        }
-        (None, None) => {}
+    if !reply.body.is_empty() {
+        then.body(reply.body);
     }
-}
-
-/// How a request differs from a fixture's; `None` when it is that one.
-fn difference(fixture: &Fixture, req: &HttpMockRequest) -> Option<(Stage, String)> {
-    fixture.request.difference(
-        req.method_str(),
-        req.uri().path(),
-        &req.query_params(),
-        req.body_ref(),
-    )
-}
-
-/// The fixture a request came closest to, and how it differs.
-fn closest(fixtures: &[(String, Fixture)], req: &HttpMockRequest) -> (String, String) {
-    fixtures
-        .iter()
-        .filter_map(|(name, f)| difference(f, req).map(|(stage, why)| (stage, name, why)))
-        .max_by_key(|(stage, _, _)| *stage)
-        .map_or_else(
-            || ("none".to_owned(), "no fixtures".to_owned()),
-            |(_, name, why)| (name.clone(), why),
-        )
 }

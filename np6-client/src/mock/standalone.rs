@@ -1,12 +1,11 @@
 //! The sandbox as a standalone mock NP6 on a port of your choosing, hardened
-//! against floods: [`serve`] puts an HTTP server with bounded connections,
-//! timeouts and request size in front of a [`Sandbox`].
+//! against floods: [`serve`] is an HTTP server with bounded connections,
+//! timeouts and request size that answers from a [`FixtureSet`].
 //!
-//! The front server forwards each accepted request to the sandbox, so
-//! there is one model of how fixtures answer (the sandbox's matching,
-//! fallbacks and log lines), and the sandbox only ever sees complete,
-//! bounded requests from one pooled client: idle or slow clients, huge
-//! bodies and accept errors stop at the front.
+//! It answers in-process, with the same model as the sandbox's httpmock
+//! server (`answer.rs`): one listening port, and the matching only ever
+//! sees complete, bounded requests; idle or slow clients, huge bodies and
+//! accept errors stop here.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -14,14 +13,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use super::Sandbox;
+use super::FixtureSet;
+use super::answer::Asked;
+use crate::spec::API_KEY_HEADER;
 
 /// What one client of [`serve`] may hold or send.
 ///
@@ -86,9 +87,12 @@ impl Limits {
     }
 }
 
-/// Serves the sandbox on `listener` until the returned future is dropped.
+/// Serves the fixtures on `listener` until the returned future is dropped:
+/// a [`Sandbox`](super::Sandbox) (it answers as that sandbox does, without
+/// going through its own server) or a [`FixtureSet`] from
+/// [`SandboxBuilder::load`](super::SandboxBuilder::load), which starts no
+/// other server, so `listener` is the one port.
 ///
-/// Every request is forwarded to `sandbox` and answered with its answer.
 /// The server keeps serving whatever clients do: an `accept` error (file
 /// descriptors exhausted) is logged and retried after a growing pause;
 /// connections beyond [`Limits::max_connections`] are closed at once;
@@ -101,23 +105,21 @@ impl Limits {
 /// use np6_client::mock::{Limits, Sandbox};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let sandbox = Sandbox::start().await?;
+/// let fixtures = Sandbox::builder().load()?;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 /// tokio::select! {
-///     () = np6_client::mock::serve(listener, &sandbox, Limits::default()) => {}
+///     () = np6_client::mock::serve(listener, &fixtures, Limits::default()) => {}
 ///     _ = tokio::signal::ctrl_c() => {}
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn serve(listener: TcpListener, sandbox: &Sandbox, limits: Limits) {
-    // The sandbox answers at once; the timeout only bounds a broken one.
-    let http = reqwest::Client::builder()
-        .timeout(FORWARD_TIMEOUT)
-        .build()
-        .unwrap_or_default();
+pub async fn serve(
+    listener: TcpListener,
+    fixtures: &(impl AsRef<FixtureSet> + ?Sized),
+    limits: Limits,
+) {
     let front = Arc::new(Front {
-        target: sandbox.base_url(),
-        http,
+        fixtures: fixtures.as_ref().clone(),
         limits: limits.clone(),
     });
     let places = Arc::new(Semaphore::new(limits.max_connections));
@@ -158,13 +160,9 @@ pub async fn serve(listener: TcpListener, sandbox: &Sandbox, limits: Limits) {
     }
 }
 
-/// The longest wait for the sandbox's answer to a forwarded request.
-const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// What every connection shares.
 struct Front {
-    target: String,
-    http: reqwest::Client,
+    fixtures: FixtureSet,
     limits: Limits,
 }
 
@@ -219,61 +217,40 @@ impl Front {
                 ));
             }
         };
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let forwarded = self
-            .http
-            .request(parts.method, format!("{}{path}", self.target))
-            .headers(end_to_end(parts.headers))
-            .body(body)
-            .send()
-            .await;
-        Ok(match forwarded {
-            Ok(answer) => relay(answer).await,
-            Err(error) => plain(
-                StatusCode::BAD_GATEWAY,
-                format!("the sandbox did not answer: {error}"),
-            ),
-        })
-    }
-}
-
-/// Headers meant for the next hop only, which a proxy does not forward
-/// (RFC 9110 7.6.1), plus those the forwarding client sets itself.
-const HOP_BY_HOP: &[header::HeaderName] = &[
-    header::CONNECTION,
-    header::CONTENT_LENGTH,
-    header::HOST,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
-
-fn end_to_end(mut headers: HeaderMap) -> HeaderMap {
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
-    headers.remove("keep-alive");
-    headers
-}
-
-async fn relay(answer: reqwest::Response) -> Response<Full<Bytes>> {
-    let status = answer.status();
-    let headers = end_to_end(answer.headers().clone());
-    match answer.bytes().await {
-        Ok(body) => {
-            let mut response = Response::new(Full::new(body));
-            *response.status_mut() = status;
-            *response.headers_mut() = headers;
-            response
+        let asked = Asked {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: query_pairs(parts.uri.query()),
+            key: parts.headers.get(API_KEY_HEADER).map(|v| v.as_bytes()),
+            body: &body,
+        };
+        let reply = self.fixtures.answer(&asked);
+        let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+        *response.status_mut() =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in reply.headers {
+            // Fixtures are checked when loaded: every header can be sent.
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                header::HeaderValue::from_str(&value),
+            ) {
+                response.headers_mut().append(name, value);
+            }
         }
-        Err(error) => plain(
-            StatusCode::BAD_GATEWAY,
-            format!("the sandbox's answer was cut: {error}"),
-        ),
+        Ok(response)
     }
+}
+
+/// The query string's names and values, decoded as a form.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    let Some(query) = query else {
+        return Vec::new();
+    };
+    let Ok(mut url) = reqwest::Url::parse("http://sandbox.invalid/") else {
+        return Vec::new();
+    };
+    url.set_query(Some(query));
+    url.query_pairs().into_owned().collect()
 }
 
 #[cold]

@@ -6,6 +6,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
+use crate::mock::Sandbox;
 
 /// Starts the front server for the bundled sandbox; returns its address.
 async fn start(limits: Limits) -> (SocketAddr, tokio::task::JoinHandle<()>, Arc<Sandbox>) {
@@ -13,7 +14,7 @@ async fn start(limits: Limits) -> (SocketAddr, tokio::task::JoinHandle<()>, Arc<
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let address = listener.local_addr().expect("an address");
     let served = sandbox.clone();
-    let task = tokio::spawn(async move { serve(listener, &served, limits).await });
+    let task = tokio::spawn(async move { serve(listener, &*served, limits).await });
     (address, task, sandbox)
 }
 
@@ -120,6 +121,23 @@ async fn answers_come_from_the_sandbox() {
     )
     .await;
     assert_eq!(missing_key, Some(401));
+}
+
+#[tokio::test]
+async fn an_empty_or_blank_key_is_refused_like_a_missing_one() {
+    let (address, _task, sandbox) = start(Limits::default()).await;
+    for key in ["", " \t"] {
+        let head = format!("GET /targets/redlist/mail HTTP/1.1\r\nhost: x\r\nx-key:{key}\r\n\r\n");
+        assert_eq!(status_of(address, &head, b"").await, Some(401), "{key:?}");
+    }
+    // The sandbox's own server answers as the front does.
+    let own = sandbox.base_url();
+    let own = own
+        .trim_start_matches("http://")
+        .parse()
+        .expect("an address");
+    let head = "GET /targets/redlist/mail HTTP/1.1\r\nhost: x\r\nx-key: \r\n\r\n";
+    assert_eq!(status_of(own, head, b"").await, Some(401));
 }
 
 #[tokio::test]

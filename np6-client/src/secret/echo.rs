@@ -3,44 +3,50 @@
 //!
 //! The key is looked for as a few *needles*: the key itself, its base64
 //! forms (standard and URL-safe alphabets, at each of the three byte
-//! alignments it can have inside a longer base64 text), and its hex form
-//! (any case). Each character of a needle may appear in the text as
-//! itself or escaped, and the escapes may be mixed within one occurrence:
-//! percent-encoding (`%43`, `%4a` or `%4A`, UTF-8 runs, `%2543` encoded
-//! twice), JSON and JavaScript escapes (`\u0043`, surrogate pairs,
-//! `\u{43}`, `\x43`, `\/`, `\"` and the other short ones), HTML numeric
-//! references (`&#67;`, `&#x43;`) and `+` for a space. The characters of
-//! an escape may themselves be escaped once more (`\u0025\u0034\u0033`,
-//! `%5Cu0043`). This is a superset of what any one decoder accepts, which
-//! errs on the side of masking.
+//! alignments it can have inside a longer base64 text), its base32 forms
+//! (at each of the five alignments, any case) and its hex form (any case).
+//! The needles are looked for in three readings of the text: as it is,
+//! with one layer of escapes undone, and with two (`decode.rs`: percent,
+//! `%u`, JSON and JavaScript, HTML numeric and named, quoted-printable),
+//! so escapes may be mixed within one occurrence, and the characters of an
+//! escape may themselves be escaped once more (`%2543`, `\u0025\u0034\u0033`,
+//! `%5Cu0043`). NUL characters are passed over everywhere (a UTF-16 body
+//! read as UTF-8 interleaves them), white space within the encoded forms
+//! (MIME and PEM fold base64 into lines; a JSON-escaped `\n` folds it
+//! too), and `+` reads as a space in the key (form encoding).
+//!
+//! Each reading is a stream read once, and all needles of all keys are
+//! looked for in it at once (`automaton.rs`): the cost is linear in the
+//! text, whatever the text and however many keys.
 //!
 //! Only exits run it (errors, traces, fixtures), never a successful call.
 
 use std::ops::Range;
 
-/// How many layers of escapes are undone: an escape, and an escape of the
-/// characters of that escape.
-const DEPTH: u8 = 2;
+use super::automaton::Automaton;
+use super::decode::{Decoder, Item};
 
-/// The most digits read in one numeric escape (`&#0000000067;` is not
-/// followed further), which bounds how long one escaped character can be.
-const MAX_DIGITS: usize = 8;
+/// The most bytes of text one character of the key can take once encoded
+/// (base32 doubles it at worst, two layers of escapes take up to 16
+/// characters each, UTF-16 doubles the rest): used to read a little past a
+/// cut.
+pub(super) const MAX_BYTES_PER_CHAR: usize = 2 * 16 * 16 * 2;
 
-/// The most bytes one character of a needle can take in the text, with
-/// [`DEPTH`] layers of escapes: used to read a little past a cut.
-pub(super) const MAX_BYTES_PER_CHAR: usize = 96;
-
-/// A base64 needle shorter than this is not looked for: it would mask
+/// An encoded needle shorter than this is not looked for: it would mask
 /// ordinary words (only a very short key has one).
-const MIN_BASE64_NEEDLE: usize = 8;
+const MIN_ENCODED_NEEDLE: usize = 8;
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/// One form of the key looked for in text.
-pub(super) struct Needle {
+/// One form of a key looked for in text.
+struct Needle {
     chars: Vec<char>,
-    /// Compared ignoring ASCII case (the hex form).
+    /// An encoding of the key (not the key itself): compared with white
+    /// space passed over.
+    encoded: bool,
+    /// Compared ignoring ASCII case (hex, base32).
     fold_case: bool,
 }
 
@@ -52,25 +58,32 @@ impl Drop for Needle {
 }
 
 /// The forms of `key` looked for; none for an empty key.
-pub(super) fn needles(key: &str) -> Vec<Needle> {
+fn forms(key: &str) -> Vec<Needle> {
     if key.is_empty() {
         return Vec::new();
     }
     let mut needles = vec![Needle {
         chars: key.chars().collect(),
+        encoded: false,
         fold_case: false,
     }];
-    for alphabet in [STANDARD, URL_SAFE] {
-        for offset in 0..3 {
-            let core = base64_core(key.as_bytes(), offset, alphabet);
-            let known = needles.iter().any(|n| n.chars == core);
-            if core.len() >= MIN_BASE64_NEEDLE && !known {
-                needles.push(Needle {
-                    chars: core,
-                    fold_case: false,
-                });
-            }
+    let mut add = |chars: Vec<char>, fold_case: bool| {
+        let known = needles.iter().any(|n| n.chars == chars);
+        if chars.len() >= MIN_ENCODED_NEEDLE && !known {
+            needles.push(Needle {
+                chars,
+                encoded: true,
+                fold_case,
+            });
         }
+    };
+    for alphabet in [&STANDARD[..], &URL_SAFE[..]] {
+        for offset in 0..3 {
+            add(core(key.as_bytes(), offset, 6, alphabet), false);
+        }
+    }
+    for offset in 0..5 {
+        add(core(key.as_bytes(), offset, 5, BASE32), true);
     }
     let hex = key
         .bytes()
@@ -79,14 +92,62 @@ pub(super) fn needles(key: &str) -> Vec<Needle> {
         .collect();
     needles.push(Needle {
         chars: hex,
+        encoded: true,
         fold_case: true,
     });
     needles
 }
 
-/// The base64 characters that encode only `key`'s bits when `key` starts
-/// `offset` bytes into a longer base64-encoded text.
-fn base64_core(key: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<char> {
+/// Every form of some keys, as three automata: the keys themselves (`+`
+/// read as a space), their case-sensitive encodings (base64) and their
+/// case-insensitive ones (hex, base32, folded to lower case).
+pub(super) struct Needles {
+    keys: Automaton,
+    exact: Automaton,
+    folded: Automaton,
+    /// A power of two at least as long as the longest needle.
+    ring: usize,
+}
+
+/// The forms of every key of `keys` looked for.
+pub(super) fn needles<'a>(keys: impl IntoIterator<Item = &'a str>) -> Needles {
+    let all: Vec<Needle> = keys.into_iter().flat_map(forms).collect();
+    let normal = |needle: &Needle| -> Vec<char> {
+        let chars = needle.chars.iter();
+        match (needle.encoded, needle.fold_case) {
+            (false, _) => chars.map(|&c| if c == '+' { ' ' } else { c }).collect(),
+            (true, true) => chars.map(char::to_ascii_lowercase).collect(),
+            (true, false) => needle.chars.clone(),
+        }
+    };
+    let class = |encoded: bool, fold_case: bool| {
+        let mut chosen: Vec<Vec<char>> = all
+            .iter()
+            .filter(|n| n.encoded == encoded && n.fold_case == fold_case)
+            .map(normal)
+            .collect();
+        let automaton = Automaton::new(chosen.iter().map(Vec::as_slice));
+        secrecy::zeroize::Zeroize::zeroize(&mut chosen);
+        automaton
+    };
+    let (keys, exact, folded) = (class(false, false), class(true, false), class(true, true));
+    let longest = [&keys, &exact, &folded]
+        .iter()
+        .map(|a| a.longest_needle())
+        .max()
+        .unwrap_or(1);
+    Needles {
+        keys,
+        exact,
+        folded,
+        ring: longest.max(1).next_power_of_two(),
+    }
+}
+
+/// The characters of a base64 (6 bits a character) or base32 (5 bits)
+/// text that encode only `key`'s bits when `key` starts `offset` bytes
+/// into a longer encoded text.
+fn core(key: &[u8], offset: usize, width: usize, alphabet: &[u8]) -> Vec<char> {
     let bits = |i: usize| {
         // Bit `i` of the stream: zeros before and after the key.
         let byte = i / 8;
@@ -97,270 +158,126 @@ fn base64_core(key: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<char> {
         }
     };
     let (first_bit, end_bit) = (offset * 8, (offset + key.len()) * 8);
-    (first_bit.div_ceil(6)..)
-        .take_while(|j| j * 6 + 6 <= end_bit)
+    (first_bit.div_ceil(width)..)
+        .take_while(|j| j * width + width <= end_bit)
         .map(|j| {
-            let value = (0..6).fold(0usize, |v, b| (v << 1) | usize::from(bits(j * 6 + b)));
+            let value = (0..width).fold(0usize, |v, b| (v << 1) | usize::from(bits(j * width + b)));
             char::from(alphabet[value])
         })
         .collect()
 }
 
-/// Where the needles occur in `text`: leftmost first, longest at each
-/// start, not overlapping.
-pub(super) fn find(needles: &[Needle], text: &str) -> Vec<Range<usize>> {
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < text.len() {
-        let end = needles
-            .iter()
-            .filter_map(|needle| match_at(text, start, needle))
-            .max();
-        match end {
-            Some(end) if end > start => {
-                found.push(start..end);
-                start = end;
-            }
-            _ => start += text[start..].chars().next().map_or(1, char::len_utf8),
-        }
-    }
-    found
+/// The search of every needle in one reading of the text.
+struct Reading<'n> {
+    needles: &'n Needles,
+    /// The state of each automaton: keys, exact, folded.
+    states: [u32; 3],
+    /// Where the last characters read start: all but NULs (`plain`), and
+    /// all but NULs and white space (`encoded`), in rings of
+    /// `needles.ring`.
+    plain: Vec<usize>,
+    plain_read: usize,
+    encoded: Vec<usize>,
+    encoded_read: usize,
 }
 
-/// The end of an occurrence of `needle` starting at `start`, if any.
-fn match_at(text: &str, start: usize, needle: &Needle) -> Option<usize> {
-    let first = *needle.chars.first()?;
-    let byte = *text.as_bytes().get(start)?;
-    // Cheap refusal of most positions: the needle's first character, or
-    // the start of an escape.
-    let opens = matches!(byte, b'%' | b'\\' | b'&' | b'+');
-    if !opens && !text[start..].starts_with(|c: char| same(c, first, needle.fold_case)) {
-        return None;
+impl<'n> Reading<'n> {
+    fn new(needles: &'n Needles) -> Self {
+        Self {
+            needles,
+            states: [0; 3],
+            plain: vec![0; needles.ring],
+            plain_read: 0,
+            encoded: vec![0; needles.ring],
+            encoded_read: 0,
+        }
     }
-    let mut ends = vec![start];
-    for &want in &needle.chars {
-        let mut next = Vec::new();
-        for &at in &ends {
-            for (c, end) in decode_at(text, at, DEPTH) {
-                if same(c, want, needle.fold_case) && !next.contains(&end) {
-                    next.push(end);
-                }
-            }
-        }
-        if next.is_empty() {
-            return None;
-        }
-        ends = next;
-    }
-    ends.into_iter().max()
-}
 
-fn same(found: char, wanted: char, fold_case: bool) -> bool {
-    found == wanted || (fold_case && found.eq_ignore_ascii_case(&wanted))
-}
-
-/// Every character the text at `at` can decode to, with where it ends:
-/// itself, and with `depth > 0` what an escape starting there stands for.
-fn decode_at(text: &str, at: usize, depth: u8) -> Vec<(char, usize)> {
-    let mut out = Vec::new();
-    let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
-        return out;
-    };
-    out.push((c, at + c.len_utf8()));
-    if depth == 0 {
-        return out;
-    }
-    let inner = depth - 1;
-    match c {
-        '+' => out.push((' ', at + 1)),
-        '%' | '\\' | '&' => {
-            for (opener, after) in decode_at(text, at, inner) {
-                match opener {
-                    '%' => percent(text, after, inner, &mut out),
-                    '\\' => backslash(text, after, inner, &mut out),
-                    '&' => html(text, after, inner, &mut out),
-                    _ => {}
-                }
-            }
+    /// Reads one character; an occurrence that ends with it goes to `found`.
+    fn push(&mut self, item: Item, found: &mut Vec<Range<usize>>) {
+        let c = item.c;
+        if c == '\0' {
+            return;
         }
-        _ => {}
-    }
-    out
-}
-
-/// Reads what follows `at` as a sequence of characters, each possibly
-/// escaped `depth` times: every way to read `n` characters that satisfy
-/// `accept`, as (characters, end).
-fn read(
-    text: &str,
-    at: usize,
-    depth: u8,
-    n: usize,
-    accept: impl Fn(char) -> bool,
-) -> Vec<(String, usize)> {
-    let mut ways = vec![(String::new(), at)];
-    for _ in 0..n {
-        let mut next = Vec::new();
-        for (so_far, end) in &ways {
-            for (c, after) in decode_at(text, *end, depth) {
-                if accept(c) {
-                    let mut longer = so_far.clone();
-                    longer.push(c);
-                    next.push((longer, after));
-                }
-            }
+        let (needles, mask) = (self.needles, self.needles.ring - 1);
+        self.plain[self.plain_read & mask] = item.start;
+        self.plain_read += 1;
+        let key_char = if c == '+' { ' ' } else { c };
+        self.states[0] = needles.keys.next(self.states[0], key_char);
+        if let Some(length) = needles.keys.found(self.states[0]) {
+            let first = self.plain_read.wrapping_sub(length) & mask;
+            found.push(self.plain[first]..item.end);
         }
-        if next.is_empty() {
-            return next;
+        if matches!(c, ' ' | '\t' | '\r' | '\n') {
+            return;
         }
-        ways = next;
-    }
-    ways
-}
-
-/// Hex digits as a number.
-fn hex(digits: &str) -> Option<u32> {
-    u32::from_str_radix(digits, 16).ok()
-}
-
-/// After a `%`: one UTF-8 character as `%hh` bytes.
-fn percent(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (digits, end) in read(text, at, depth, 2, |c| c.is_ascii_hexdigit()) {
-        let Some(first) = hex(&digits) else { continue };
-        let length = match first {
-            0x00..=0x7f => 1,
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf7 => 4,
-            _ => continue,
-        };
-        let mut runs = vec![(vec![first as u8], end)];
-        for _ in 1..length {
-            let mut next = Vec::new();
-            for (bytes, end) in &runs {
-                let opened = decode_at(text, *end, depth).into_iter();
-                for (_, after) in opened.filter(|(c, _)| *c == '%') {
-                    for (digits, end) in read(text, after, depth, 2, |c| c.is_ascii_hexdigit()) {
-                        if let Some(byte) = hex(&digits) {
-                            let mut longer = bytes.clone();
-                            longer.push(byte as u8);
-                            next.push((longer, end));
-                        }
-                    }
-                }
-            }
-            runs = next;
-        }
-        for (bytes, end) in runs {
-            if let Some(c) = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.chars().next())
-            {
-                out.push((c, end));
-            }
+        self.encoded[self.encoded_read & mask] = item.start;
+        self.encoded_read += 1;
+        self.states[1] = needles.exact.next(self.states[1], c);
+        self.states[2] = needles.folded.next(self.states[2], c.to_ascii_lowercase());
+        let lengths = [
+            needles.exact.found(self.states[1]),
+            needles.folded.found(self.states[2]),
+        ];
+        if let Some(length) = lengths.into_iter().flatten().max() {
+            let first = self.encoded_read.wrapping_sub(length) & mask;
+            found.push(self.encoded[first]..item.end);
         }
     }
 }
 
-/// After a `\`: a JSON, JavaScript or C-style escape.
-fn backslash(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (letter, after) in decode_at(text, at, depth) {
-        let short = match letter {
-            '"' | '\\' | '/' | '\'' => Some(letter),
-            'b' => Some('\u{8}'),
-            'f' => Some('\u{c}'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            _ => None,
-        };
-        if let Some(c) = short {
-            out.push((c, after));
-        }
-        match letter {
-            'x' => {
-                for (digits, end) in read(text, after, depth, 2, |c| c.is_ascii_hexdigit()) {
-                    if let Some(c) = hex(&digits).and_then(char::from_u32) {
-                        out.push((c, end));
-                    }
-                }
-            }
-            'u' => unicode(text, after, depth, out),
-            _ => {}
-        }
-    }
-}
-
-/// After `\u`: four hex digits (a surrogate pair takes two escapes), or
-/// `{` up to six digits `}`.
-fn unicode(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (digits, end) in read(text, at, depth, 4, |c| c.is_ascii_hexdigit()) {
-        let Some(unit) = hex(&digits) else { continue };
-        if !(0xd800..0xdc00).contains(&unit) {
-            if let Some(c) = char::from_u32(unit) {
-                out.push((c, end));
-            }
-            continue;
-        }
-        for (prefix, after) in read(text, end, depth, 2, |c| c == '\\' || c == 'u') {
-            if prefix != "\\u" {
-                continue;
-            }
-            for (digits, end) in read(text, after, depth, 4, |c| c.is_ascii_hexdigit()) {
-                let low = hex(&digits).unwrap_or(0);
-                if (0xdc00..0xe000).contains(&low) {
-                    let code = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-                    if let Some(c) = char::from_u32(code) {
-                        out.push((c, end));
-                    }
-                }
-            }
-        }
-    }
-    for (open, after) in decode_at(text, at, depth) {
-        if open == '{' {
-            numeric(text, after, depth, 16, '}', out);
-        }
-    }
-}
-
-/// After `&`: `#` digits `;` or `#x` hex digits `;`.
-fn html(text: &str, at: usize, depth: u8, out: &mut Vec<(char, usize)>) {
-    for (hash, after) in decode_at(text, at, depth) {
-        if hash != '#' {
-            continue;
-        }
-        numeric(text, after, depth, 10, ';', out);
-        for (x, after) in decode_at(text, after, depth) {
-            if x == 'x' || x == 'X' {
-                numeric(text, after, depth, 16, ';', out);
-            }
-        }
-    }
-}
-
-/// Up to [`MAX_DIGITS`] digits in `radix`, then `close`: that code point.
-fn numeric(
-    text: &str,
-    at: usize,
-    depth: u8,
-    radix: u32,
-    close: char,
-    out: &mut Vec<(char, usize)>,
+/// A character of the first decoded reading: looked at, and decoded once
+/// more.
+fn decoded_once(
+    item: Item,
+    once: &mut Reading<'_>,
+    second: &mut Decoder,
+    twice: &mut Reading<'_>,
+    found: &mut Vec<Range<usize>>,
 ) {
-    let mut ways = vec![(0u32, at, 0usize)];
-    while let Some((value, end, digits)) = ways.pop() {
-        for (c, after) in decode_at(text, end, depth) {
-            if c == close && digits > 0 {
-                if let Some(c) = char::from_u32(value) {
-                    out.push((c, after));
-                }
-            } else if let Some(d) = c.to_digit(radix).filter(|_| digits < MAX_DIGITS) {
-                let value = value.saturating_mul(radix).saturating_add(d);
-                ways.push((value, after, digits + 1));
-            }
+    once.push(item, found);
+    second.push(item, &mut |item| twice.push(item, found));
+}
+
+/// Where the needles occur in `text`: sorted, overlapping occurrences
+/// joined into one.
+pub(super) fn find(needles: &Needles, text: &str) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    let (mut raw, mut once, mut twice) = (
+        Reading::new(needles),
+        Reading::new(needles),
+        Reading::new(needles),
+    );
+    let escaped = text.contains(['%', '\\', '&', '=']);
+    let (mut first, mut second) = (Decoder::default(), Decoder::default());
+    for (start, c) in text.char_indices() {
+        let item = Item {
+            c,
+            start,
+            end: start + c.len_utf8(),
+        };
+        raw.push(item, &mut found);
+        if escaped {
+            first.push(item, &mut |item| {
+                decoded_once(item, &mut once, &mut second, &mut twice, &mut found);
+            });
         }
     }
+    if escaped {
+        first.finish(&mut |item| {
+            decoded_once(item, &mut once, &mut second, &mut twice, &mut found);
+        });
+        second.finish(&mut |item| twice.push(item, &mut found));
+    }
+    found.sort_by_key(|range| (range.start, range.end));
+    let mut joined: Vec<Range<usize>> = Vec::with_capacity(found.len());
+    for range in found {
+        match joined.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => joined.push(range),
+        }
+    }
+    joined
 }
 
 #[cfg(test)]
@@ -368,7 +285,7 @@ mod tests {
     use super::*;
 
     fn masked(key: &str, text: &str) -> bool {
-        !find(&needles(key), text).is_empty()
+        !find(&needles([key]), text).is_empty()
     }
 
     #[test]
@@ -376,9 +293,7 @@ mod tests {
         let key = "canary-key-7f3a9c1e";
         for prefix in ["", "a", "ab", "abc"] {
             let data = format!("{prefix}{key}!?");
-            let encoded: String = base64_core(data.as_bytes(), 0, STANDARD)
-                .into_iter()
-                .collect();
+            let encoded: String = core(data.as_bytes(), 0, 6, STANDARD).into_iter().collect();
             assert!(masked(key, &encoded), "{prefix:?}: {encoded}");
         }
     }
@@ -410,8 +325,31 @@ mod tests {
     }
 
     #[test]
+    fn folded_wide_and_mail_encodings_are_read() {
+        let key = "Ca&y<7f3a9c1e";
+        let utf16: String = key.chars().flat_map(|c| [c, '\0']).collect();
+        let base32 = "INQSM6J4G5TDGYJZMMYWK"; // "Ca&y<7f3a9c1e", RFC 4648
+        for text in [
+            utf16.as_str(),
+            "\0C\0a\0&\0y\0<\0\x37\0f\0\x33\0a\0\x39\0c\0\x31\0e",
+            "Ca&amp;y&lt;7f3a9c1e",
+            "Ca&ampy&lt7f3a9c1e",
+            "=43a=26y=3C7f3a=\r\n9c1e",
+            "%u0043a%u0026y<7f3a9c1e",
+            base32,
+            &base32.to_lowercase(),
+            "INQSM6J4\r\n G5TDGYJZ\nMMYWK",
+            "INQSM6J4\\nG5TDGYJZ\\nMMYWK",
+            "43 61 26 79 3c 37 66 33 61 39 63 31 65",
+        ] {
+            assert!(masked(key, text), "{text:?}");
+        }
+        assert!(!masked(key, "Ca&y<7f3a9c1f INQSM6J4G5TDGYJZMXYWK"));
+    }
+
+    #[test]
     fn occurrences_do_not_overlap() {
-        let ranges = find(&needles("ab"), "xxabab%61b");
+        let ranges = find(&needles(["ab"]), "xxabab%61b");
         assert_eq!(ranges, vec![2..4, 4..6, 6..10]);
     }
 }

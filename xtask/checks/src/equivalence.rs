@@ -10,6 +10,11 @@
 //! an explicit `null`, `{}` or `[]` is the same as leaving it out. Nothing
 //! else is equated: a required property, a non-empty value, a property the
 //! schema does not describe, or a value of another kind still differs.
+//!
+//! One more rule, from the spec: a body property the client fills from a
+//! path parameter (`x-np6-body-from-path`) says nothing the path does not
+//! when it equals that parameter, so such a property is the same as
+//! leaving it out ([`without_path_fills`]); one that differs still shows.
 //! ARCHITECTURE.md states the rule; `replay` applies it to request and
 //! response bodies.
 
@@ -64,6 +69,44 @@ pub fn canonical(root: &Value, schema: &Value, value: &Value) -> Value {
         },
         other => other.clone(),
     }
+}
+
+/// `body` without the properties the client fills from the path
+/// (`x-np6-body-from-path`) whose value is the path parameter's, typed as
+/// the parameter's schema says.
+///
+/// ```
+/// use serde_json::json;
+/// let spec = np6_spec::Spec::from_yaml(np6_client::spec::SPEC_YAML).expect("the spec");
+/// let op = spec.operations.iter().find(|o| !o.body_from_path.is_empty()).expect("one");
+/// let path = [("id".to_owned(), "T1".to_owned()), ("fieldId".to_owned(), "788".to_owned())];
+/// let filled = np6_checks::equivalence::without_path_fills(op, &path, &json!({"type": "hardUser", "fieldId": 788}));
+/// assert_eq!(filled, json!({"type": "hardUser"}));
+/// let other = np6_checks::equivalence::without_path_fills(op, &path, &json!({"fieldId": 7}));
+/// assert_eq!(other, json!({"fieldId": 7}));
+/// ```
+pub fn without_path_fills(
+    op: &np6_spec::Operation,
+    path_params: &[(String, String)],
+    body: &Value,
+) -> Value {
+    let Value::Object(members) = body else {
+        return body.clone();
+    };
+    let mut out = members.clone();
+    for (property, param_name) in &op.body_from_path {
+        let from_path = path_params
+            .iter()
+            .find(|(name, _)| name == param_name)
+            .and_then(|(_, text)| {
+                let param = op.params.iter().find(|p| p.name == *param_name)?;
+                param.typed_value(text).ok()
+            });
+        if from_path.is_some() && out.get(property) == from_path.as_ref() {
+            out.remove(property);
+        }
+    }
+    Value::Object(out)
 }
 
 /// Whether an optional property's value is the same as leaving it out,

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use np6_client::ApiKey;
 use np6_client::fixture::{
     Fixture, FixtureRequest, FixtureResponse, KEPT_RESPONSE_HEADERS, QueryValue, REDACTED, Source,
     is_credential_name,
 };
+use np6_client::{ApiKey, Redactor};
 use serde_json::Value;
 
 use crate::model::Model;
@@ -140,7 +140,7 @@ fn host(url: &str) -> Option<String> {
 /// Every key the archive sends in the spec's key header, and every other
 /// credential value of 8 characters or more (shorter ones would mask
 /// ordinary words), found in one pass.
-fn secrets(model: &Model, entries: &[Value]) -> Vec<ApiKey> {
+fn secrets(model: &Model, entries: &[Value]) -> Redactor {
     let mut found = BTreeSet::new();
     let key_header = model.spec.api_key_header.as_str();
     for entry in entries {
@@ -157,21 +157,20 @@ fn secrets(model: &Model, entries: &[Value]) -> Vec<ApiKey> {
             }
         }
     }
-    found.into_iter().map(ApiKey::new).collect()
+    let keys: Vec<ApiKey> = found.into_iter().map(ApiKey::new).collect();
+    // One automaton for every secret: masking an entry costs the same
+    // whether the archive holds one key or thousands.
+    Redactor::new(&keys)
 }
 
-fn redact(secrets: &[ApiKey], text: &str) -> String {
-    secrets
-        .iter()
-        .fold(text.to_owned(), |text, key| key.redact(&text))
+fn redact(secrets: &Redactor, text: &str) -> String {
+    secrets.redact(text)
 }
 
 /// The fixture with every secret masked in every string it holds.
-fn redacted(secrets: &[ApiKey], fixture: Fixture) -> Result<Fixture, String> {
+fn redacted(secrets: &Redactor, fixture: Fixture) -> Result<Fixture, String> {
     let mut value = serde_json::to_value(fixture).map_err(|e| e.to_string())?;
-    for key in secrets {
-        key.redact_json(&mut value);
-    }
+    secrets.redact_json(&mut value);
     Fixture::from_value(value)
 }
 

@@ -17,7 +17,7 @@ use np6_client::{Client, ErrorKind, RetryPolicy};
 use np6_spec::ResponseBody;
 use serde_json::Value;
 
-use crate::equivalence::canonical;
+use crate::equivalence::{canonical, without_path_fills};
 use crate::model::{CheckedOperation, Model};
 use crate::report::{FixtureResult, Issue, Report};
 
@@ -79,12 +79,19 @@ pub async fn replay(model: &Model, fixture: &Fixture) -> Vec<Issue> {
                 // Compared under the spec's equivalences (see
                 // `equivalence`): an explicit null for an optional nullable
                 // property is the same body as one without it.
+                // So is a property the client fills from the path, equal
+                // to it, and the same body without it.
                 let root = model.spec.raw().clone();
                 let schema = request_schema(op).unwrap_or(Value::Null);
-                let recorded = canonical(&root, &schema, body);
+                let spec_op: np6_spec::Operation = (**op).clone();
+                let params = path_params.clone();
+                let same = move |body: &Value| {
+                    canonical(&root, &schema, &without_path_fills(&spec_op, &params, body))
+                };
+                let recorded = same(body);
                 when.is_true(move |req| {
                     serde_json::from_slice::<Value>(req.body_ref())
-                        .is_ok_and(|sent| canonical(&root, &schema, &sent) == recorded)
+                        .is_ok_and(|sent| same(&sent) == recorded)
                 });
             }
             np6_client::mock::respond(then, fixture);

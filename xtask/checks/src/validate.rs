@@ -48,13 +48,20 @@ pub fn check<'m>(
         ));
     }
 
+    let raw = raw_segments(&op.path, &request.path);
     for (name, text) in &path_params {
         if let Some(param) = op
             .params
             .iter()
             .find(|p| p.location == Location::Path && p.name == *name)
         {
-            check_param(param, text, &format!("request.path/{name}"), &mut issues);
+            let at = format!("request.path/{name}");
+            let before = issues.len();
+            check_param(param, text, &at, &mut issues);
+            let written = raw.iter().find(|(n, _)| n == name).map(|(_, w)| *w);
+            if let (true, Some(written)) = (issues.len() == before, written) {
+                check_sendable(param, text, written, &at, &mut issues);
+            }
         }
     }
     for (name, value) in &request.query {
@@ -142,7 +149,8 @@ pub fn check<'m>(
 
     match (&op.body, &request.body) {
         (Some((_, validator)), Some(body)) => {
-            report_schema(validator, body, "request.body", &mut issues)
+            report_schema(validator, body, "request.body", &mut issues);
+            check_path_fills(op, &path_params, body, &mut issues);
         }
         (Some((true, _)), None) => issues.push(Issue::new(
             "request.body",
@@ -199,6 +207,108 @@ pub fn check<'m>(
         issues.push(Issue::new("response", "give body or body_text, not both"));
     }
     (Some(op), issues)
+}
+
+/// The path parameters of `raw_path` as written (percent-encoded), by
+/// name, read against the operation's path template.
+fn raw_segments<'p>(template: &str, raw_path: &'p str) -> Vec<(String, &'p str)> {
+    template
+        .split('/')
+        .zip(raw_path.split('/'))
+        .filter_map(|(pattern, written)| {
+            let name = pattern.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), written))
+        })
+        .collect()
+}
+
+/// Percent-encoded in a path segment by the generated client (progenitor's
+/// `encode_path`; the URL parser encodes nothing more).
+const CLIENT_PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
+/// Percent-encoded in a segment the client sends raw (one holding `\`):
+/// all but the unreserved characters.
+const CLIENT_RAW_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// How this client writes the path parameter `param` whose value is
+/// `text`, or why it cannot send it.
+fn client_segment(param: &CheckedParam, text: &str) -> Result<String, String> {
+    if param.json_type != "string" {
+        // A number is written in its shortest decimal form.
+        let value = param.typed_value(text)?;
+        return Ok(value.to_string());
+    }
+    match text {
+        "" | "." | ".." => Err(format!(
+            "the client refuses {} {text:?}: a URL cannot carry it as a path segment",
+            param.name
+        )),
+        _ if text.contains('\\') => {
+            Ok(percent_encoding::utf8_percent_encode(text, CLIENT_RAW_SET).to_string())
+        }
+        _ => Ok(percent_encoding::utf8_percent_encode(text, CLIENT_PATH_SET).to_string()),
+    }
+}
+
+/// A path parameter must be written as this client writes it, or replay
+/// could not send the recorded request: say how it would be written.
+fn check_sendable(
+    param: &CheckedParam,
+    text: &str,
+    written: &str,
+    at: &str,
+    issues: &mut Vec<Issue>,
+) {
+    match client_segment(param, text) {
+        Ok(sent) if sent == written => {}
+        Ok(sent) => issues.push(Issue::new(
+            at,
+            format!(
+                "this client cannot send {written:?}: it writes {} {text:?} as {sent:?} \
+                 (write the path as the client sends it)",
+                param.name
+            ),
+        )),
+        Err(message) => issues.push(Issue::new(at, message)),
+    }
+}
+
+/// A body property the client fills from the path (`x-np6-body-from-path`)
+/// may be left out, or equal the path's; the client refuses one that
+/// differs, so replay could not send it.
+fn check_path_fills(
+    op: &CheckedOperation,
+    path_params: &[(String, String)],
+    body: &Value,
+    issues: &mut Vec<Issue>,
+) {
+    let kept = crate::equivalence::without_path_fills(op, path_params, body);
+    for (property, param) in &op.body_from_path {
+        if let Some(value) = kept.get(property) {
+            issues.push(Issue::new(
+                &format!("request.body/{property}"),
+                format!(
+                    "this client cannot send {property} {value} with the path's {param}: \
+                     it fills {property} from the path and refuses a body that disagrees"
+                ),
+            ));
+        }
+    }
 }
 
 fn check_param(param: &CheckedParam, text: &str, at: &str, issues: &mut Vec<Issue>) {

@@ -21,6 +21,11 @@ const BROKEN: &[(&str, &str, &str)] = &[
         "is not a \"date-time\"",
     ),
     ("bad-source.yaml", "file", "unknown variant `guessed`"),
+    (
+        "body-field-disagrees-with-path.yaml",
+        "request.body/fieldId",
+        "this client cannot send fieldId 789 with the path's fieldId",
+    ),
     ("bad-yaml.yaml", "file", "not valid YAML: line 2 column 7"),
     ("binary.json", "file", "binary"),
     (
@@ -33,6 +38,21 @@ const BROKEN: &[(&str, &str, &str)] = &[
         "field-id-not-int32.yaml",
         "request.path/fieldId",
         "greater than the maximum of 2147483647",
+    ),
+    (
+        "field-id-leading-zeros.yaml",
+        "request.path/fieldId",
+        "this client cannot send \"00788\": it writes fieldId \"00788\" as \"788\"",
+    ),
+    (
+        "field-id-percent-encoded.yaml",
+        "request.path/fieldId",
+        "this client cannot send \"%37%38%38\"",
+    ),
+    (
+        "field-id-plus.yaml",
+        "request.path/fieldId",
+        "this client cannot send \"+788\"",
     ),
     (
         "field-id-not-integer.yaml",
@@ -51,6 +71,16 @@ const BROKEN: &[(&str, &str, &str)] = &[
     ),
     ("missing-response.yaml", "file", "missing field `response`"),
     ("operation-mismatch.yaml", "operation", "says getSmsRedlist"),
+    (
+        "target-id-dot.yaml",
+        "request.path/id",
+        "the client refuses id \".\"",
+    ),
+    (
+        "target-id-dot-dot.yaml",
+        "request.path/id",
+        "the client refuses id \"..\"",
+    ),
     (
         "undocumented-status.yaml",
         "response.status",
@@ -159,18 +189,25 @@ fn replay_equates_only_what_the_spec_equates() {
     // An explicit null for an optional nullable property, an empty
     // free-form object: the same bodies as the client's, under the spec.
     let files = np6_checks::fixture_files(&[here("tests/roundtrip")]).expect("readable");
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 3);
     assert!(np6_checks::validate::run(&model, &files).ok());
     let report = runtime.block_on(np6_checks::replay::run(&model, &files));
     assert!(report.ok(), "{}", report.text("replay"));
-    // A body that really differs (the client adds the path's fieldId) fails.
-    let file = here("tests/drift/body-field-left-out.yaml");
+    // Both ways: the client's body with the path's fieldId against a
+    // recording without it, and a recording whose fieldId differs, which
+    // validate refuses (the client would not send it) rather than replay.
+    let filled = report
+        .fixtures
+        .iter()
+        .find(|f| f.file.ends_with("body-field-filled-from-the-path.yaml"));
+    assert!(filled.is_some_and(|f| f.valid), "{}", report.text("replay"));
+    let file = here("tests/broken/body-field-disagrees-with-path.yaml");
     let report = runtime.block_on(np6_checks::replay::run(&model, &[file]));
     let errors = &report.fixtures[0].errors;
     assert!(
-        errors
-            .iter()
-            .any(|e| e.location == "request" && e.message.contains("\"fieldId\":788")),
+        errors.iter().any(|e| e.location == "request.body/fieldId"
+            && e.message
+                .contains("invalid fixture, not replayed: this client cannot send")),
         "{errors:?}"
     );
 }
