@@ -8,9 +8,11 @@
 //!   `503`, a timeout).
 //! - **On a throttle**: the rate drops to [`MARGIN`] of the rate the server
 //!   admitted since the rate last changed (measured over at most
-//!   [`MEASURE`]), or by [`BETA`] when too few answers came to measure it;
-//!   at most once per congestion event (attempts that started before the
-//!   last decrease report the same event).
+//!   [`MEASURE`]), leaving slow start to at most [`EXIT`] of the rate, or by
+//!   [`BETA`] when too few answers came to measure it; at most once per
+//!   congestion event (attempts that started before the last decrease, or
+//!   throttled too soon after it to measure anything, report the same
+//!   event).
 //! - **Then**: a CUBIC-shaped climb (RFC 8312), concave back to the
 //!   admitted rate and convex beyond it, relative to that rate, so a
 //!   server of 40/s and one of 400/s are probed alike.
@@ -28,13 +30,19 @@ pub(super) const FLOOR: f64 = 1.0;
 pub(super) const START_RATE: f64 = 20.0;
 /// After a throttle, the share of the admitted rate the pace goes back to.
 const MARGIN: f64 = 0.95;
+/// Leaving slow start, the most of the rate kept.
+const EXIT: f64 = 0.75;
 /// After a throttle with too few answers to measure the admitted rate, the
 /// share of the rate kept.
 const BETA: f64 = 0.7;
 /// The climb's scale, relative to the admitted rate, per second cubed.
-const SCALE: f64 = 0.002;
-/// The shortest slow-start round.
-const MIN_ROUND: Duration = Duration::from_millis(50);
+const SCALE: f64 = 0.001;
+/// The shortest slow-start round: as long as a burst the server may let
+/// through (a tenth of a second's worth, commonly), so one round over the
+/// server's rate is enough to see a throttle.
+const MIN_ROUND: Duration = Duration::from_millis(200);
+/// The shortest span over which the admitted rate is measured.
+const MIN_SPAN: Duration = Duration::from_millis(50);
 /// The longest span over which the admitted rate is measured.
 const MEASURE: Duration = Duration::from_secs(1);
 /// The fewest successes a measure of the admitted rate needs.
@@ -134,13 +142,28 @@ impl Adaptive {
         if self.last_decrease.is_some_and(|at| started < at) {
             return;
         }
+        let recent = self
+            .last_decrease
+            .is_some_and(|at| now.saturating_duration_since(at) < MEASURE);
         let decreased = match self.admitted(now) {
             Some(admitted) => admitted.min(self.rate) * MARGIN,
+            // Too soon after the last decrease to measure what the server
+            // admits now: its own answers to the last overshoot.
+            None if recent => return,
+            None if self.slow_start => self.rate * 0.5,
             None => self.rate * BETA,
         };
-        // Always a real decrease: a measure inflated by a burst the
-        // server let through must not keep the pace where it is.
-        self.rate = decreased.min(self.rate * MARGIN).clamp(FLOOR, self.ceiling);
+        self.rate = if self.slow_start {
+            // The rate doubled past the server's, whose burst may have
+            // hidden one round: between a half and three quarters of it,
+            // then measures once the burst is spent.
+            decreased.clamp(self.rate * 0.5, self.rate * EXIT)
+        } else {
+            // Always a real decrease: a measure inflated by a burst the
+            // server let through must not keep the pace where it is.
+            decreased.min(self.rate * MARGIN)
+        }
+        .clamp(FLOOR, self.ceiling);
         self.w_max = self.rate / MARGIN;
         if overloaded {
             self.concurrency = (self.concurrency * BETA).max(1.0);
@@ -181,7 +204,7 @@ impl Adaptive {
             .take_while(|at| **at >= from)
             .count();
         let span = now.saturating_duration_since(from).as_secs_f64();
-        (count >= MIN_SAMPLES && span >= MIN_ROUND.as_secs_f64()).then(|| count as f64 / span)
+        (count >= MIN_SAMPLES && span >= MIN_SPAN.as_secs_f64()).then(|| count as f64 / span)
     }
 
     /// CUBIC's rate now: `w_max` after `K` seconds, concave before, convex
@@ -230,9 +253,14 @@ mod tests {
             }
         }
         assert_eq!(pace.rate, 1_000.0);
-        // 20 → 1000 capped: six doublings, in well under a second.
+        // 20 → 1000 capped: six doublings, 640 (over 400) after five
+        // rounds, about a second.
         assert_eq!(doublings, 6);
-        assert!(now - start < Duration::from_secs(1), "{:?}", now - start);
+        assert!(
+            now - start <= Duration::from_millis(1_250),
+            "{:?}",
+            now - start
+        );
         assert_eq!(pace.limit(), 32);
     }
 

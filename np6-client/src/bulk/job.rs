@@ -5,9 +5,9 @@
 //!
 //! A record is *open* from the moment it is pulled until its outcome is
 //! final: its call is running (waiting for a turn or on the wire) or it
-//! waits in `waiting` for its next try. Open records are at most the
-//! concurrency, so memory stays flat and a retry never waits behind records
-//! pulled after it.
+//! waits in `waiting` for its next try. Calls running are at most the
+//! concurrency, and open records twice that, so memory stays flat; a
+//! record due for a retry is called before any new record is pulled.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -19,7 +19,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, FuturesUnordered, Stream, StreamExt};
 use tokio::time::{Instant, Sleep};
 
-use super::pace::Pacer;
+use super::pace::{Pacer, later};
 use super::{BulkOutcome, BulkState, Failing};
 use crate::{Client, Error};
 
@@ -129,10 +129,13 @@ where
     pub(super) fn state(&self) -> BulkState {
         let now = Instant::now();
         let failing = self.pacer.failing().map(|outage| {
-            // The next try is the pacer's next probe, or the first record
-            // due after it.
+            // The next try is the pacer's next probe when a call waits for
+            // it, else the first record due (not before that probe).
             let due = self.waiting.front().map(|r| r.due);
-            let next = due.map_or(outage.next_try, |due| due.max(outage.next_try));
+            let next = match due {
+                Some(due) if self.running.is_empty() => due.max(outage.next_try),
+                _ => outage.next_try,
+            };
             Failing {
                 status: outage.status,
                 error: outage.error,
@@ -175,7 +178,7 @@ where
             Err(error) if error.is_retryable() => {
                 if !self.stopping {
                     let failures = failures.saturating_add(1);
-                    let due = Instant::now() + self.retry_wait(&error, failures);
+                    let due = later(Instant::now(), self.retry_wait(&error, failures));
                     let at = self.waiting.partition_point(|r| r.due <= due);
                     self.waiting.insert(
                         at,
@@ -216,9 +219,9 @@ where
             .saturating_mul(1 << failures.saturating_sub(1).min(16))
             .min(self.limits.max_wait);
         // Between half the ceiling and the ceiling.
-        ceiling / 2
-            + Duration::try_from_secs_f64(ceiling.as_secs_f64() / 2.0 * fastrand::f64())
-                .unwrap_or_default()
+        let jitter = Duration::try_from_secs_f64(ceiling.as_secs_f64() / 2.0 * fastrand::f64())
+            .unwrap_or_default();
+        (ceiling / 2).saturating_add(jitter).min(ceiling)
     }
 
     /// When the job gives up if NP6 keeps failing.
@@ -268,7 +271,10 @@ where
                     started = true;
                 }
             }
-            while job.open < job.limits.concurrency {
+            // Records waiting for a retry (a `Retry-After` of seconds) do
+            // not hold up the others, up to as many again.
+            let most_open = job.limits.concurrency.saturating_mul(2);
+            while job.running.len() < job.limits.concurrency && job.open < most_open {
                 let Some(input) = job.input.as_mut() else {
                     break;
                 };

@@ -50,9 +50,10 @@ impl Default for BulkOptions {
 }
 
 impl BulkOptions {
-    /// The most records open at once: in flight, or waiting to be tried
-    /// again. Default 16; 0 counts as 1. Only this many records are held in
-    /// memory at a time.
+    /// The most calls running at once (waiting for their turn or on the
+    /// wire); as many records again may wait to be tried again. Default
+    /// 16; 0 counts as 1. Only twice this many records are held in memory
+    /// at a time.
     pub fn concurrency(mut self, calls: usize) -> Self {
         self.concurrency = calls.max(1);
         self
@@ -78,7 +79,7 @@ impl BulkOptions {
     /// or a timeout, in the spirit of the AWS SDKs' adaptive retry mode.
     /// It starts at 20 attempts per second (or the
     /// [`initial_rate`](Self::initial_rate)) and doubles every round trip
-    /// (at least 50 ms) until the first sign of overload; then it goes
+    /// (at least 200 ms) until the first sign of overload; then it goes
     /// back to just under the rate the server admitted and probes above it
     /// slowly. It never goes below one attempt per second. Default: off.
     pub fn adaptive(mut self, yes: bool) -> Self {

@@ -95,6 +95,9 @@ struct State {
     failing: Option<Outage>,
     /// Whether the failures in a row make an outage (probing).
     outage: bool,
+    /// When the outage began: only probes, attempts started after it,
+    /// lengthen the wait.
+    outage_began: Option<Instant>,
     probes: u32,
     stopped: bool,
 }
@@ -133,6 +136,7 @@ impl Pacer {
                 failures_in_row: 0,
                 failing: None,
                 outage: false,
+                outage_began: None,
                 probes: 0,
                 stopped: false,
             }),
@@ -268,6 +272,14 @@ impl Pacer {
     }
 }
 
+/// `at + wait`, or a far future when that cannot be represented (a huge
+/// `max_retry_wait`): never a panic.
+pub(super) fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .or_else(|| at.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+        .unwrap_or(at)
+}
+
 /// What a turn waits for next.
 enum Wait {
     Go,
@@ -307,15 +319,18 @@ impl Turn {
             && now.saturating_duration_since(since) >= OUTAGE_SPAN
         {
             state.outage = true;
+            state.outage_began = Some(now);
             state.probes = 0;
         }
         let next_try = if state.outage {
-            state.probes = state.probes.saturating_add(1);
+            if state.outage_began.is_some_and(|at| self.started >= at) || state.probes == 0 {
+                state.probes = state.probes.saturating_add(1);
+            }
             let backoff = FIRST_PROBE
                 .saturating_mul(1 << state.probes.saturating_sub(1).min(16))
                 .min(pacer.max_wait);
             let asked = error.retry_after().unwrap_or_default().min(pacer.max_wait);
-            now + backoff.max(asked)
+            later(now, backoff.max(asked))
         } else {
             now
         };
@@ -342,6 +357,7 @@ impl State {
         self.failures_in_row = 0;
         self.failing = None;
         self.outage = false;
+        self.outage_began = None;
         self.probes = 0;
         if let Some(adaptive) = self.adaptive.as_mut() {
             if recovered {

@@ -300,7 +300,8 @@ async fn a_job_gives_up_after_its_patience_with_records_pending() {
     );
     let state = job.state();
     assert!(state.gave_up && state.stopped, "{state:?}");
-    assert_eq!(state.pending, 4);
+    // Four calls running, and as many records waiting for their retry.
+    assert_eq!(state.pending, 8);
     let requests = arrivals(&log).len();
     assert!(
         requests <= 40,
@@ -368,4 +369,18 @@ async fn rates_that_are_not_finite_and_positive_refuse_the_job() {
         assert!(initial.check().is_err(), "{rate}");
     }
     assert!(arrivals(&log).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn huge_waits_neither_overflow_nor_panic() {
+    let (url, _) = scripted(Arc::new(|_: &str, _: Duration| (429, Some(u64::MAX)))).await;
+    let options = BulkOptions::default()
+        .adaptive(true)
+        .max_retry_wait(Duration::MAX)
+        .patience(MINUTE);
+    let mut job = client(&url).put_bounces(records(3), options);
+    assert!(job.next().await.is_none());
+    let state = job.state();
+    assert!(state.gave_up, "{state:?}");
+    assert_eq!(state.pending, 3);
 }

@@ -1,8 +1,9 @@
 //! Benchmark 4: bulk jobs that find the server's pace (`np6::bench`)
 //! against a loopback server that admits R requests per second and answers
 //! `429` with `Retry-After` beyond: the adaptive pace at two rates an order
-//! of magnitude apart, with the same default settings, and the fixed pace
-//! just under R before and after it counted attempts instead of records.
+//! of magnitude apart, with the same default settings, measured over the
+//! whole job (its start included), and the fixed pace just under R before
+//! and after it counted attempts instead of records.
 
 use np6::bench::{Figures, Pacing, measure};
 
@@ -31,9 +32,10 @@ pub fn pace(sizes: Sizes) -> Result<Vec<Row>, String> {
         .collect())
 }
 
-/// The admitted rate (steady, after the slow start) against R, and the
-/// share of requests answered `429`: targets for the adaptive cases
-/// without a stall, information for the others.
+/// The admitted rate over the whole job (slow start included) and after
+/// its first 5 s against R, and the share of requests answered `429`:
+/// targets for the adaptive cases without a stall, information for the
+/// others.
 fn rows(f: &Figures, targeted: bool) -> Vec<Row> {
     let pacing = match f.pacing {
         Pacing::Adaptive => "adaptive".to_owned(),
@@ -56,16 +58,22 @@ fn rows(f: &Figures, targeted: bool) -> Vec<Row> {
     );
     vec![
         Row {
-            name: format!("{case}: steady rate / R"),
-            ratio: f.steady_rate / f.server_rate,
+            name: format!("{case}: whole-job rate / R"),
+            ratio: f.admitted_rate / f.server_rate,
             detail: detail.clone(),
-            target: targeted.then_some((0.90, true)),
+            target: targeted.then_some((0.95, true)),
+        },
+        Row {
+            name: format!("{case}: steady rate (after 5 s) / R"),
+            ratio: f.steady_rate / f.server_rate,
+            detail,
+            target: None,
         },
         Row {
             name: format!("{case}: requests answered 429"),
             ratio: f.throttled_share(),
             detail: format!("{} of {}; {} records lost", f.throttled, f.requests, f.lost),
-            target: targeted.then_some((0.02, false)),
+            target: targeted.then_some((0.01, false)),
         },
     ]
 }
