@@ -157,9 +157,10 @@ pub struct BounceRecord {
 
 impl Client {
     /// Runs `call` for every record of `records` and yields each record's
-    /// final outcome. At most [`BulkOptions::concurrency`] records are open
-    /// at once (called, or waiting to be called again), pulled only when a
-    /// place is free, so memory stays flat whatever the input size.
+    /// final outcome. At most [`BulkOptions::concurrency`] calls run at
+    /// once, and as many records again may wait to be called again;
+    /// records are pulled only when a place is free, so memory stays flat
+    /// whatever the input size.
     ///
     /// `call` gets a clone of this client that carries the job's pace
     /// ([`BulkOptions::rate_limit`], [`BulkOptions::adaptive`]): each of its
