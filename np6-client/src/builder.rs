@@ -247,6 +247,7 @@ impl ClientBuilder {
         let (base_url, http, settings) = settings(self.config, &key).map_err(|e| e.masked(&key))?;
         Ok(Client {
             inner: crate::generated::Client::new_with_client(&base_url, http, Arc::new(settings)),
+            pace: None,
         })
     }
 }

@@ -1,154 +1,115 @@
 //! Many calls with bounded concurrency, a pace (fixed or adaptive), and a
-//! per-record outcome: the common bulk job (bounces from a mail server).
+//! final outcome per record: the common bulk job (bounces from a mail
+//! server).
 //!
-//! The pace counts attempts, not records: each attempt of each call, a
-//! retry as much as a first try, waits for its turn in [`pace`], which the
-//! runtime consults through [`pace::current`].
+//! The pace travels with the job: each record's call gets a clone of the
+//! client that carries the job's pacer (`pace.rs`), and every attempt of
+//! that client waits for its turn there. A paced call makes one attempt;
+//! after a transient failure the job (`job.rs`) tries the record again,
+//! before any new record, until it succeeds, fails for good, or the job
+//! stops. `adapt.rs` is the adaptive pace's arithmetic.
 
+mod adapt;
+mod job;
+mod options;
 pub(crate) mod pace;
+mod state;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures_util::stream::{BoxStream, Stream, StreamExt};
+use futures_util::FutureExt;
+use futures_util::stream::{Stream, StreamExt};
+
+pub use options::BulkOptions;
+pub use state::{BulkState, Failing};
 
 use crate::types::BounceData;
 use crate::{Client, Error};
 
-/// How a bulk job runs.
-///
-/// ```
-/// let options = np6_client::BulkOptions::default().concurrency(32).rate_limit(200.0);
-/// assert_eq!(options.concurrency_limit(), 32);
-/// let adaptive = np6_client::BulkOptions::default().adaptive(true);
-/// assert!(adaptive.is_adaptive());
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[must_use]
-pub struct BulkOptions {
-    concurrency: usize,
-    rate_limit: Option<f64>,
-    adaptive: bool,
-}
-
-impl Default for BulkOptions {
-    fn default() -> Self {
-        Self {
-            concurrency: 16,
-            rate_limit: None,
-            adaptive: false,
-        }
-    }
-}
-
-impl BulkOptions {
-    /// The most calls in flight at once. Default 16; 0 counts as 1. Only
-    /// this many records are held in memory at a time.
-    pub fn concurrency(mut self, calls: usize) -> Self {
-        self.concurrency = calls.max(1);
-        self
-    }
-
-    /// The concurrency in force.
-    pub fn concurrency_limit(&self) -> usize {
-        self.concurrency
-    }
-
-    /// Starts no more than this many attempts per second, evenly spaced:
-    /// every attempt counts, a retry as much as a record's first try.
-    /// Default: no limit. A value that is not positive and finite means no
-    /// limit; a rate under one attempt an hour counts as one an hour. In
-    /// [adaptive](Self::adaptive) mode, the most the pace climbs to.
-    pub fn rate_limit(mut self, per_second: f64) -> Self {
-        self.rate_limit = (per_second.is_finite() && per_second > 0.0).then_some(per_second);
-        self
-    }
-
-    /// Lets the pace find the server's: the rate of attempts and the number
-    /// in flight (up to [`concurrency`](Self::concurrency)) grow while the
-    /// server answers, and shrink multiplicatively on `429`, `503` or a
-    /// timeout, as the AWS SDKs' adaptive retry mode does. A record's retry
-    /// still waits the server's `Retry-After`. It starts at 10 attempts per
-    /// second and doubles about every half second until the first sign of
-    /// overload. Default: off.
-    pub fn adaptive(mut self, yes: bool) -> Self {
-        self.adaptive = yes;
-        self
-    }
-
-    /// Whether the pace is adaptive.
-    pub fn is_adaptive(&self) -> bool {
-        self.adaptive
-    }
-
-    /// The pacer of a job, when it has a pace.
-    fn pacer(&self) -> Option<Arc<pace::Pacer>> {
-        if self.adaptive {
-            Some(pace::Pacer::new(
-                pace::Mode::Adaptive,
-                self.rate_limit,
-                self.concurrency,
-            ))
-        } else {
-            self.rate_limit
-                .map(|rate| pace::Pacer::new(pace::Mode::Fixed, Some(rate), self.concurrency))
-        }
-    }
-}
-
-/// The outcome of one record.
+/// The final outcome of one record.
 #[derive(Debug)]
-pub struct BulkOutcome<T> {
+pub struct BulkOutcome<R, T> {
     /// The record's position in the input, from 0.
     pub index: u64,
-    /// The call's result (after the client's retries).
+    /// The record, as the input gave it.
+    pub record: R,
+    /// The call's result: a success, or an error that trying again would
+    /// not change (a transient failure is never an outcome).
     pub result: Result<T, Error>,
 }
 
 /// Counts of a bulk job so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BulkSummary {
-    /// Records whose call has finished.
+    /// Records whose outcome is final.
     pub done: u64,
     /// Of those, the successes.
     pub succeeded: u64,
     /// Of those, the failures.
     pub failed: u64,
+    /// Records taken from the input whose outcome is not final (see
+    /// [`BulkState::pending`]).
+    pub pending: u64,
     /// Time since the job started.
     pub elapsed: Duration,
 }
 
-/// The outcomes of a bulk job, as they complete (not in input order).
+/// The outcomes of a bulk job, as they become final (not in input order).
 ///
-/// Dropping it cancels the calls in flight and starts no new ones.
+/// [`stop`](Self::stop) ends it gracefully; dropping it cancels the calls
+/// in flight and starts no new ones.
 ///
 /// It is a `Stream` of [`BulkOutcome`]s: the `futures-core` 0.3 trait, the
 /// one async code shares (read it with `futures_util::StreamExt` or
 /// `tokio_stream::StreamExt`), and so a public dependency, chosen on
 /// purpose.
-pub struct Bulk<T> {
-    inner: BoxStream<'static, BulkOutcome<T>>,
-    summary: Arc<Mutex<BulkSummary>>,
-    started: Instant,
-    pacer: Option<Arc<pace::Pacer>>,
+pub struct Bulk<R, T> {
+    job: job::Job<R, T>,
+    pacer: Arc<pace::Pacer>,
 }
 
-impl<T> Bulk<T> {
+impl<R, T> Bulk<R, T>
+where
+    R: Clone + Send + 'static,
+    T: Send + 'static,
+{
     /// The counts so far; final once the stream has ended.
     pub fn summary(&self) -> BulkSummary {
-        let mut summary = *self.summary.lock().unwrap_or_else(PoisonError::into_inner);
-        summary.elapsed = self.started.elapsed();
-        summary
+        let (succeeded, failed) = (self.job.succeeded, self.job.failed);
+        BulkSummary {
+            done: succeeded + failed,
+            succeeded,
+            failed,
+            pending: self.job.pending(),
+            elapsed: self.job.started.elapsed(),
+        }
     }
 
-    /// The pace in force: attempts per second, and the most attempts in
-    /// flight. `None` when the job has no pace (no rate limit, not
-    /// adaptive). In adaptive mode it moves with the server's answers.
-    pub fn pace(&self) -> Option<(f64, usize)> {
-        self.pacer.as_ref().map(|pacer| pacer.current_limits())
+    /// What the job is doing now: records pending and in flight, and while
+    /// NP6 fails, since when and when the next try is.
+    pub fn state(&self) -> BulkState {
+        self.job.state()
+    }
+
+    /// The pace in force: attempts per second (`None` when the job has no
+    /// rate), and the most attempts in flight. In adaptive mode it moves
+    /// with the server's answers; a later run of the same job may start at
+    /// its rate ([`BulkOptions::initial_rate`]).
+    pub fn pace(&self) -> (Option<f64>, usize) {
+        self.pacer.limits()
+    }
+
+    /// Stops the job gracefully: no new record and no new attempt starts;
+    /// the attempts on the wire run to their answer (each bounded by the
+    /// client's timeout); the stream yields those that are final, then
+    /// ends. The records left are never yielded: they are
+    /// [pending](BulkState::pending), for a later run to send.
+    pub fn stop(&mut self) {
+        self.job.stop();
     }
 
     /// Runs the job to the end, discarding the outcomes; returns the summary.
@@ -158,18 +119,27 @@ impl<T> Bulk<T> {
     }
 }
 
-impl<T> Stream for Bulk<T> {
-    type Item = BulkOutcome<T>;
+impl<R, T> Stream for Bulk<R, T>
+where
+    R: Clone + Send + 'static,
+    T: Send + 'static,
+{
+    type Item = BulkOutcome<R, T>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
+        self.job.poll_next_unpin(cx)
     }
 }
 
-impl<T> std::fmt::Debug for Bulk<T> {
+impl<R, T> std::fmt::Debug for Bulk<R, T>
+where
+    R: Clone + Send + 'static,
+    T: Send + 'static,
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bulk")
             .field("summary", &self.summary())
+            .field("state", &self.state())
             .finish()
     }
 }
@@ -186,15 +156,24 @@ pub struct BounceRecord {
 }
 
 impl Client {
-    /// Runs `call` for every record of `records`, at most
-    /// [`BulkOptions::concurrency`] at once, paced by
-    /// [`BulkOptions::rate_limit`] or [`BulkOptions::adaptive`]: every
-    /// attempt of the calls `call` makes waits for its turn, retries
-    /// included (calls that `call` hands to other tasks, with
-    /// `tokio::spawn`, are not paced). Each call gets the client's retries
-    /// and deadline; waiting for its first turn does not count against the
-    /// deadline. Records are pulled only when a slot is free, so memory stays
-    /// flat whatever the input size.
+    /// Runs `call` for every record of `records` and yields each record's
+    /// final outcome. At most [`BulkOptions::concurrency`] calls run at
+    /// once, and as many records again may wait to be called again;
+    /// records are pulled only when a place is free, so memory stays flat
+    /// whatever the input size.
+    ///
+    /// `call` gets a clone of this client that carries the job's pace
+    /// ([`BulkOptions::rate_limit`], [`BulkOptions::adaptive`]): each of its
+    /// attempts waits for its turn, and makes one attempt, with the
+    /// client's timeout and deadline counted from its turn. After a
+    /// transient failure (a connection error, a timeout, `408`, `429`,
+    /// `500`, `502`, `503`, `504`: [`Error::is_retryable`]) the job calls
+    /// the record again (with a clone of it) after a backoff or the
+    /// server's `Retry-After`, before any new record, until the call
+    /// succeeds, fails for good, or the job stops; so `call` should be
+    /// safe to repeat. While NP6 keeps failing the job probes it one
+    /// attempt at a time ([`Bulk::state`] says since when, and until when),
+    /// and gives up after its [patience](BulkOptions::patience).
     ///
     /// Works with any operation; [`put_bounces`](Self::put_bounces) is this
     /// for bounces.
@@ -210,56 +189,44 @@ impl Client {
     ///     client.get_mail_redlist().start_date(since).send().await.map(|entries| entries.len())
     /// });
     /// while let Some(outcome) = job.next().await {
-    ///     println!("{}: {:?}", outcome.index, outcome.result.map_err(|e| e.to_string()));
+    ///     println!("{}: {:?}", outcome.record, outcome.result.map_err(|e| e.to_string()));
     /// }
     /// println!("{:?}", job.summary());
     /// # }
     /// ```
-    pub fn bulk<R, T, S, F, Fut>(&self, records: S, options: BulkOptions, call: F) -> Bulk<T>
+    pub fn bulk<R, T, S, F, Fut>(&self, records: S, options: BulkOptions, call: F) -> Bulk<R, T>
     where
         S: Stream<Item = R> + Send + 'static,
-        R: Send + 'static,
+        R: Clone + Send + 'static,
         T: Send + 'static,
         F: Fn(Client, R) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
     {
-        let summary = Arc::new(Mutex::new(BulkSummary::default()));
-        let counts = summary.clone();
-        let client = self.clone();
-        let call = Arc::new(call);
-        let pacer = options.pacer();
-        let job_pacer = pacer.clone();
-        let inner = records
-            .enumerate()
-            .map(move |(index, record)| {
-                let (client, call) = (client.clone(), call.clone());
-                let pacer = job_pacer.clone();
-                async move {
-                    let result = match pacer {
-                        Some(pacer) => pace::paced(pacer, call(client, record)).await,
-                        None => call(client, record).await,
-                    };
-                    BulkOutcome {
-                        index: index as u64,
-                        result,
-                    }
-                }
-            })
-            .buffer_unordered(options.concurrency)
-            .inspect(move |outcome| {
-                let mut counts = counts.lock().unwrap_or_else(PoisonError::into_inner);
-                counts.done += 1;
-                if outcome.result.is_ok() {
-                    counts.succeeded += 1;
-                } else {
-                    counts.failed += 1;
-                }
-            })
-            .boxed();
+        let refused = options.check().err().map(|e| e.to_string());
+        let pacer = pace::Pacer::new(
+            options.mode(),
+            options.concurrency_limit(),
+            options.max_wait(),
+        );
+        let client = Client {
+            inner: self.inner.clone(),
+            pace: Some(pacer.clone()),
+        };
+        let call: job::Call<R, T> = Arc::new(move |client, record| call(client, record).boxed());
+        let limits = job::Limits {
+            concurrency: options.concurrency_limit(),
+            max_wait: options.max_wait(),
+            patience: options.patience_limit(),
+        };
         Bulk {
-            inner,
-            summary,
-            started: Instant::now(),
+            job: job::Job::new(
+                records.boxed(),
+                call,
+                client,
+                pacer.clone(),
+                limits,
+                refused,
+            ),
             pacer,
         }
     }
@@ -284,7 +251,7 @@ impl Client {
     /// println!("{} sent, {} failed in {:?}", summary.succeeded, summary.failed, summary.elapsed);
     /// # }
     /// ```
-    pub fn put_bounces<S>(&self, records: S, options: BulkOptions) -> Bulk<()>
+    pub fn put_bounces<S>(&self, records: S, options: BulkOptions) -> Bulk<BounceRecord, ()>
     where
         S: Stream<Item = BounceRecord> + Send + 'static,
     {

@@ -17,6 +17,9 @@
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: crate::generated::Client,
+    /// The pace of the bulk job this clone was handed to, if any
+    /// (`Client::bulk`): every attempt waits for its turn there.
+    pub(crate) pace: Option<std::sync::Arc<crate::bulk::pace::Pacer>>,
 }
 
 impl Client {

@@ -68,8 +68,10 @@ impl Client {
         let may_retry = policy.may_retry(op.is_idempotent());
         // Without a subscriber that wants the span, skip its bookkeeping.
         let traced = !span.is_disabled();
-        // Inside a bulk job, each attempt waits for the job's pace.
-        let pacer = crate::bulk::pace::current();
+        // A bulk job's client carries the job's pace: each attempt waits
+        // for its turn, and the job, not this loop, tries a call again.
+        let pacer = self.pace.clone();
+        let paced = pacer.is_some();
         let call = async move {
             let mut number = 0u32;
             let mut attempt_started = started;
@@ -123,7 +125,8 @@ impl Client {
                         Err(error) => error,
                     }
                 };
-                let retry = may_retry && error.is_retryable() && number < policy.attempts();
+                let retry =
+                    !paced && may_retry && error.is_retryable() && number < policy.attempts();
                 match next_attempt(policy, number, deadline, retry, error) {
                     Ok((wait, next_start)) => {
                         // Boxed: a retry is rare, and the timer would

@@ -95,10 +95,12 @@
 //! # Bulk jobs
 //!
 //! [`Client::put_bounces`] sends a stream of bounces with bounded
-//! concurrency and an optional (or adaptive) rate limit ([`BulkOptions`]),
-//! each with the client's retries, and yields every record's outcome as it
-//! completes; [`Client::bulk`] does the same for any operation. Memory
-//! holds the in-flight window only.
+//! concurrency and a fixed or adaptive pace ([`BulkOptions`]), and yields
+//! every record's final outcome as it completes: a transient failure is
+//! tried again under the pace, never yielded. [`Bulk::state`] says what the
+//! job waits for while NP6 fails, and [`Bulk::stop`] ends it gracefully;
+//! [`Client::bulk`] does the same for any operation. Memory holds the open
+//! records only.
 //!
 //! # Testing your code
 //!
@@ -309,7 +311,7 @@ pub struct MaintainerApiNeedsFixtures;
 pub struct MockKeepsTheMaintainerApiPrivate;
 
 pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
-pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkSummary};
+pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkState, BulkSummary, Failing};
 pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use retry::RetryPolicy;

@@ -134,6 +134,13 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a failed attempt says the server is overloaded, so a bulk job's
+/// adaptive pace slows down: `429`, `503` or a timeout. (Whether it is
+/// transient at all, worth trying again, is [`Error::is_retryable`].)
+pub(crate) fn is_throttle(error: &crate::Error) -> bool {
+    matches!(error.status(), Some(429 | 503)) || error.kind() == crate::ErrorKind::Timeout
+}
+
 /// How far ahead a time that cannot be represented is put: far beyond any
 /// wait a call can make (tokio's own timers use the same bound).
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);

@@ -1,8 +1,10 @@
-//! The bulk helper: bounded concurrency, rate limit, per-record outcomes,
-//! lazy input, cancellation.
+//! The bulk helper on real time: bounded concurrency, rate limit,
+//! per-record outcomes, lazy input, cancellation, and a short real outage.
+//! (The pace and long outages on paused time: `np6-client/src/bulk/tests.rs`.)
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -143,4 +145,45 @@ async fn dropping_the_stream_stops_new_requests() {
         total <= 6 + 4,
         "{total} requests for 6 outcomes and a window of 4: some started after the drop"
     );
+}
+
+#[tokio::test]
+async fn a_short_outage_ends_with_every_record_sent_once() {
+    const OUTAGE: Duration = Duration::from_secs(2);
+    let started = Instant::now();
+    let sent: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let during = Arc::new(AtomicUsize::new(0));
+    let (counts, refused) = (sent.clone(), during.clone());
+    let server = Server::start(Threads::Shared, move |request| {
+        if started.elapsed() < OUTAGE {
+            refused.fetch_add(1, Ordering::SeqCst);
+            return Reply::status(503);
+        }
+        let mut counts = counts.lock().expect("the counts");
+        *counts.entry(request.target.clone()).or_default() += 1;
+        Reply::status(204)
+    })
+    .expect("loopback server");
+    let client = np6_tests::client(&server.base_url());
+    let records = futures_util::stream::iter((0..40).map(|i| record(i * 10)));
+    let options = BulkOptions::default().adaptive(true).concurrency(8);
+    let mut job = client.put_bounces(records, options);
+    while let Some(outcome) = job.next().await {
+        assert!(
+            outcome.result.is_ok(),
+            "a final outcome: {:?}",
+            outcome.result
+        );
+    }
+    let summary = job.summary();
+    assert_eq!(
+        (summary.succeeded, summary.failed, summary.pending),
+        (40, 0, 0)
+    );
+    let sent = sent.lock().expect("the counts");
+    assert_eq!(sent.len(), 40);
+    assert!(sent.values().all(|n| *n == 1), "a record sent twice");
+    // Probed, not hammered: a few requests in two seconds of outage.
+    let during = during.load(Ordering::SeqCst);
+    assert!(during <= 30, "{during} requests during the outage");
 }

@@ -185,6 +185,7 @@ pub(crate) struct Bounce {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Bounces {
     /// Report every bounce of a CSV (with a header) or NDJSON file.
+    #[command(after_help = IMPORT_EXIT_CODES)]
     Import(Import),
 }
 
@@ -194,13 +195,24 @@ pub(crate) struct Import {
     pub(crate) connection: Connection,
     /// The file (columns target_id,field_id,type,message,timestamp), - for stdin.
     pub(crate) file: PathBuf,
-    /// The most calls in flight.
-    #[arg(long, default_value_t = 32)]
+    /// The most records open at once (in flight, or waiting to be tried
+    /// again); at least 1.
+    #[arg(long, default_value_t = 32, value_parser = parse_concurrency)]
     pub(crate) concurrency: usize,
-    /// A fixed pace, in calls per second (retries count); by default the
-    /// pace adapts to NP6's answers.
-    #[arg(long, value_name = "PER_SECOND")]
+    /// The most calls per second (retries count), a number above 0: the
+    /// pace adapts to NP6's answers under it. Default: no ceiling.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
     pub(crate) rate: Option<f64>,
+    /// How long NP6 may keep failing (503, 429, timeouts, no connection)
+    /// before the import gives up: records not sent are left for the next
+    /// run, and the exit code is 4. E.g. 90s, 10m, 2h.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_patience)]
+    pub(crate) patience: std::time::Duration,
+    /// The summary's form: a line on stderr (text), or also one JSON object
+    /// on stdout (json) with sent, rejected, pending, skipped, elapsed
+    /// (seconds) and rate (records per second).
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) summary: SummaryFormat,
     /// Write each rejected record here, with its line and error, in the
     /// input's format: the file can be imported again once fixed.
     #[arg(long, value_name = "FILE")]
@@ -231,6 +243,15 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
             )),
         },
     }
+}
+
+/// How `bounces import` gives its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SummaryFormat {
+    /// A line on stderr.
+    Text,
+    /// A line on stderr and a JSON object on stdout.
+    Json,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -278,10 +299,84 @@ pub(crate) fn completions(shell: Shell) -> String {
     String::from_utf8_lossy(&script).into_owned()
 }
 
+/// The exit codes of `np6 bounces import`, for its `--help`.
+const IMPORT_EXIT_CODES: &str = "\
+Exit codes: 0 every record sent; 1 some records rejected (see --rejects); \
+2 usage or local error; 3 NP6 refused the key; 4 NP6 unreachable or failing \
+for longer than --patience (records left pending: run again to send them); \
+5 another run holds the journal; 130/143 stopped by SIGINT/SIGTERM after \
+the calls in flight finished (a second signal stops at once).
+
+A record is journaled once NP6's answer to it is final (a success or a \
+refusal). 408, 429, 5xx, timeouts and connection errors are never final: \
+the record is tried again under the pace, or left pending for the next run.";
+
+/// `--rate`: a finite number of calls per second above zero.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a number of calls per second above 0"
+        )),
+    }
+}
+
+/// `--concurrency`: at least 1.
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{text:?} is not a whole number of at least 1")),
+    }
+}
+
+/// `--patience`: a number of seconds (`s`), minutes (`m`) or hours (`h`).
+fn parse_patience(text: &str) -> Result<std::time::Duration, String> {
+    let wrong = || format!("{text:?} is not a duration such as 90s, 10m or 2h");
+    let text = text.trim();
+    let unit = text.chars().last().ok_or_else(wrong)?;
+    let seconds: u64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        _ => return Err(wrong()),
+    };
+    let number: u64 = text[..text.len() - 1].parse().map_err(|_| wrong())?;
+    number
+        .checked_mul(seconds)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(wrong)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_grammar_is_consistent() {
         <super::Args as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn rates_concurrencies_and_patiences_are_checked() {
+        use super::{parse_concurrency, parse_patience, parse_rate};
+        assert_eq!(parse_rate("400"), Ok(400.0));
+        for bad in ["0", "-5", "nan", "inf", "", "x"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_concurrency("1"), Ok(1));
+        assert!(parse_concurrency("0").is_err());
+        assert_eq!(
+            parse_patience("90s"),
+            Ok(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_patience("10m"),
+            Ok(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(
+            parse_patience("2h"),
+            Ok(std::time::Duration::from_secs(7_200))
+        );
+        for bad in ["", "5", "-1m", "1d", "99999999999999999h"] {
+            assert!(parse_patience(bad).is_err(), "{bad}");
+        }
     }
 }

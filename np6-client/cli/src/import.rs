@@ -12,34 +12,47 @@ mod rejects;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt;
-use np6_client::{BulkOptions, Client, Error};
+use np6_client::{Bulk, BulkOptions, BulkOutcome, Client, Error};
 
-use crate::cli::{Global, Import};
-use crate::failure::{Failure, SOME_REJECTED};
+use crate::cli::{Global, Import, SummaryFormat};
+use crate::failure::{Failure, KEY_REFUSED, SOME_REJECTED, UNAVAILABLE};
 use crate::output::is_stdout;
 use crate::paths::{Named, refuse_overlaps};
-use crate::stop::Signal;
-use input::{Item, Raw};
+use crate::stop::{Signal, Stop};
+use input::Item;
 use job::{InputId, Job};
 use journal::{Finished, Journal};
 use progress::{Counts, Progress};
 use rejects::Rejects;
 
-/// What became of one record.
-type Outcome = (u64, Raw, Result<(), Rejection>);
-
-/// Why a record was not sent.
-enum Rejection {
+/// How a record's call ended, when it did not fail.
+#[derive(Debug)]
+enum Sent {
+    /// NP6 took it.
+    Yes,
     /// It does not read as a bounce; NP6 was not called.
     Invalid(String),
-    /// NP6 refused it (after the client's retries).
-    Np6(Error),
+}
+
+/// How the job loop ended.
+enum Ending {
+    /// The job ran out of records (or gave up: see its state).
+    Done,
+    /// A signal stopped it gracefully.
+    Stopped(Signal),
+    /// NP6 refused the key: every record would fail the same way.
+    KeyRefused(Error),
 }
 
 pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failure> {
     refuse_overlaps(&files(&cmd))?;
+    // Listening from the start: a signal before the job runs stops it
+    // before its first record.
+    let stop =
+        Stop::install().map_err(|e| Failure::usage(format!("cannot listen for signals: {e}")))?;
     let client = crate::key::client(global)?;
     let (mut journal, done) = match &cmd.journal {
         Some(path) => {
@@ -64,84 +77,65 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
         skipped,
         ..Counts::default()
     };
-    let mut progress = Progress::start();
-    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
-    let mut fatal = None;
-    let mut interrupted = false;
-    loop {
-        let (line, raw, result) = tokio::select! {
-            biased;
-            _ = &mut stop => {
-                interrupted = true;
-                break;
-            }
-            next = job.next() => match next {
-                Some(outcome) => match outcome.result {
-                    Ok(outcome) => outcome,
-                    // The job's calls return their outcome as a value (see
-                    // `start_job`): an error here is the job's own.
-                    Err(error) => {
-                        fatal = Some(Failure::from(error));
-                        break;
-                    }
-                },
-                None => break,
-            },
+    let mut progress = Progress::start(global.quiet);
+    let ending = {
+        let mut files = Files {
+            journal: journal.as_mut(),
+            rejects: rejects.as_mut(),
         };
-        let how = match result {
-            Ok(()) => {
-                counts.sent += 1;
-                Finished::Sent
-            }
-            Err(Rejection::Np6(error)) if matches!(error.status(), Some(401 | 403)) => {
-                // Every record would fail the same way: stop, keep the journal.
-                fatal = Some(Failure::from(error));
-                break;
-            }
-            Err(rejection) => {
-                counts.rejected += 1;
-                let why = match rejection {
-                    Rejection::Invalid(why) => why,
-                    Rejection::Np6(error) => error.to_string(),
-                };
-                tracing::info!(line, error = %why, "record rejected");
-                if let Some(rejects) = &mut rejects {
-                    rejects
-                        .write(&raw, line, &why)
-                        .map_err(Failure::cannot_run)?;
-                }
-                Finished::Rejected
-            }
-        };
-        if let Some(journal) = &mut journal {
-            journal.finished(line, how).map_err(Failure::cannot_run)?;
-        }
-        progress.update(counts, job.pace());
-    }
-    // Stops the calls in flight: their records are not in the journal.
+        run_job(&mut job, &stop, &mut counts, &mut progress, &mut files).await?
+    };
+    let state = job.state();
+    counts.pending = state.pending;
+    // Stops what is left (after a graceful stop, nothing is on the wire):
+    // the pending records are not in the journal.
     drop(job);
     finish_files(journal.as_mut(), rejects.as_mut())?;
-    if let Some(failure) = fatal {
-        progress.finish(counts, "stopped");
-        return Err(failure);
+    let summary = |progress: Progress, counts: Counts, outcome: &str| {
+        progress.finish(counts, outcome, cmd.summary == SummaryFormat::Json)
+    };
+    match ending {
+        Ending::KeyRefused(error) => {
+            summary(progress, counts, "key refused")?;
+            crate::output::note(&format!(
+                "np6: {}",
+                crate::failure::one_line(&error.to_string())
+            ));
+            return Ok(ExitCode::from(KEY_REFUSED));
+        }
+        Ending::Stopped(signal) => {
+            summary(progress, counts, "interrupted")?;
+            crate::output::note(&format!(
+                "np6: {}: {}",
+                signal.name(),
+                resume_hint(cmd.journal.as_deref())
+            ));
+            return Ok(ExitCode::from(signal.exit_code()));
+        }
+        Ending::Done => {}
     }
-    if interrupted {
-        progress.finish(counts, "interrupted");
-        return Err(Failure::interrupted(
-            Signal::Interrupt,
-            resume_hint(cmd.journal.as_deref()),
+    if state.gave_up || counts.pending > 0 {
+        summary(progress, counts, "unavailable")?;
+        let why = state
+            .failing
+            .map_or_else(String::new, |f| format!(" ({})", f.error));
+        crate::output::note(&format!(
+            "np6: NP6 kept failing for longer than --patience{why}; {} records pending: {}",
+            counts.pending,
+            resume_hint(cmd.journal.as_deref())
         ));
+        return Ok(ExitCode::from(UNAVAILABLE));
     }
-    // The reader ended: was it the end of the input, or an error?
+    // The job read every record: was it the end of the input, or an error?
     match reader.join() {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {
-            progress.finish(counts, "stopped");
+            summary(progress, counts, "stopped")?;
             return Err(Failure::cannot_run(error));
         }
         Err(_) => return Err(Failure::cannot_run("the input reader failed")),
     }
-    progress.finish(counts, "done");
+    summary(progress, counts, "done")?;
     Ok(if counts.rejected > 0 {
         ExitCode::from(SOME_REJECTED)
     } else {
@@ -184,33 +178,120 @@ fn job<'a>(
     })
 }
 
-/// The bulk options of the command line: adaptive unless `--rate` is given.
+/// The files each final outcome is written to.
+struct Files<'a> {
+    journal: Option<&'a mut Journal>,
+    rejects: Option<&'a mut Rejects>,
+}
+
+/// Runs the job to its end: journals each final outcome, shows progress
+/// (and what the job waits for while NP6 fails), stops gracefully on the
+/// first signal.
+async fn run_job(
+    job: &mut Bulk<Arc<Item>, Sent>,
+    signals: &Stop,
+    counts: &mut Counts,
+    progress: &mut Progress,
+    files: &mut Files<'_>,
+) -> Result<Ending, Failure> {
+    let stop = signals.first();
+    tokio::pin!(stop);
+    let mut stopped = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let outcome = tokio::select! {
+            biased;
+            signal = &mut stop, if stopped.is_none() => {
+                stopped = Some(signal);
+                job.stop();
+                progress.note(&format!(
+                    "np6: {}: finishing the {} calls in flight (again to stop at once)",
+                    signal.name(),
+                    job.state().in_flight
+                ));
+                continue;
+            }
+            next = job.next() => match next {
+                Some(outcome) => outcome,
+                None => break,
+            },
+            _ = tick.tick() => {
+                progress.update(*counts, &job.state(), job.pace());
+                continue;
+            }
+        };
+        let BulkOutcome { record, result, .. } = outcome;
+        let how = match result {
+            Ok(Sent::Yes) => {
+                counts.sent += 1;
+                Finished::Sent
+            }
+            Err(error) if matches!(error.status(), Some(401 | 403)) => {
+                return Ok(Ending::KeyRefused(error));
+            }
+            Ok(Sent::Invalid(why)) => reject(counts, files, &record, &why)?,
+            Err(error) => reject(counts, files, &record, &error.to_string())?,
+        };
+        if let Some(journal) = files.journal.as_deref_mut() {
+            journal
+                .finished(record.line, how)
+                .map_err(Failure::cannot_run)?;
+        }
+        progress.update(*counts, &job.state(), job.pace());
+    }
+    Ok(stopped.map_or(Ending::Done, Ending::Stopped))
+}
+
+/// Counts a rejected record and writes it to the rejects file.
+fn reject(
+    counts: &mut Counts,
+    files: &mut Files<'_>,
+    item: &Item,
+    why: &str,
+) -> Result<Finished, Failure> {
+    counts.rejected += 1;
+    tracing::info!(line = item.line, error = %why, "record rejected");
+    if let Some(rejects) = files.rejects.as_deref_mut() {
+        rejects
+            .write(&item.raw, item.line, why)
+            .map_err(Failure::cannot_run)?;
+    }
+    Ok(Finished::Rejected)
+}
+
+/// The bulk options of the command line: the adaptive pace, under
+/// `--rate` if given.
 fn options(cmd: &Import) -> BulkOptions {
-    let options = BulkOptions::default().concurrency(cmd.concurrency);
+    let options = BulkOptions::default()
+        .adaptive(true)
+        .concurrency(cmd.concurrency)
+        .patience(cmd.patience);
     match cmd.rate {
         Some(rate) => options.rate_limit(rate),
-        None => options.adaptive(true),
+        None => options,
     }
 }
 
-/// The bulk job: each record's call never fails as a call; its outcome
-/// (with the line and text the rejects file needs) is the value.
+/// The bulk job: each record (shared, so the job's copies for retries are
+/// cheap) comes back with its outcome, so its line and text reach the
+/// journal and the rejects file; NP6's errors stay errors, for the job to
+/// tell the transient from the final.
 fn start_job(
     client: &Client,
     mut records: tokio::sync::mpsc::Receiver<Item>,
     options: BulkOptions,
-) -> np6_client::Bulk<Outcome> {
-    let stream = futures_util::stream::poll_fn(move |cx| records.poll_recv(cx));
-    client.bulk(stream, options, |client, item: Item| async move {
-        let result = match item.record {
+) -> Bulk<Arc<Item>, Sent> {
+    let stream = futures_util::stream::poll_fn(move |cx| records.poll_recv(cx)).map(Arc::new);
+    client.bulk(stream, options, |client, item: Arc<Item>| async move {
+        match &item.record {
             Ok(record) => client
                 .put_target_bounce(&record.target_id, record.field_id, &record.bounce)
                 .send()
                 .await
-                .map_err(Rejection::Np6),
-            Err(why) => Err(Rejection::Invalid(why)),
-        };
-        Ok::<Outcome, Error>((item.line, item.raw, result))
+                .map(|()| Sent::Yes),
+            Err(why) => Ok(Sent::Invalid(why.clone())),
+        }
     })
 }
 
@@ -230,9 +311,9 @@ fn finish_files(
 fn resume_hint(journal: Option<&Path>) -> String {
     match journal {
         Some(path) => format!(
-            "interrupted: run the same command again to resume from {}",
+            "run the same command again to resume from {}",
             path.display()
         ),
-        None => "interrupted (without --journal, a new run starts from the top)".to_owned(),
+        None => "without --journal, a new run starts from the top".to_owned(),
     }
 }

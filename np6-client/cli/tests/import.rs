@@ -1,10 +1,10 @@
-//! `np6 bounces import`: formats, rejects, exit codes, and an import
-//! interrupted (Ctrl-C, then a crash) and resumed from its journal.
+//! `np6 bounces import`: formats, rejects, exit codes, the pace against a
+//! server slower than `--rate`, NP6 unreachable, and the JSON summary.
+//! (Stops by signal and crashes: `import_stop.rs`.)
 
 mod common;
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
 use common::{code, np6, run, stderr};
 use np6::fault::{FaultConfig, FaultServer};
@@ -162,82 +162,111 @@ async fn a_refused_key_stops_the_import_with_3_and_journals_nothing() {
     );
 }
 
-/// Waits until the server has recorded at least `count` bounces.
-async fn wait_for(server: &FaultServer, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.counts().bounces.len() < count {
-        assert!(Instant::now() < deadline, "the import did not progress");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_ten_times_the_servers_rejects_nothing_and_sends_everything() {
+    const RECORDS: usize = 300;
+    let server = FaultServer::start(FaultConfig::default().rate(40.0))
+        .await
+        .expect("a server");
+    let dir = tempfile::tempdir().expect("a folder");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, csv(RECORDS, 0)).expect("the input");
+    let mut cmd = np6(&server.base_url());
+    cmd.args(["bounces", "import", "--rate", "400", "--summary", "json"])
+        .arg(&input);
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+    let summary: serde_json::Value =
+        serde_json::from_str(common::stdout(&output).trim()).expect("a JSON summary");
+    assert_eq!(summary["sent"], RECORDS);
+    assert_eq!(summary["rejected"], 0);
+    assert_eq!(summary["pending"], 0);
+    let counts = server.counts();
+    assert_eq!(counts.bounces.len(), RECORDS);
+    assert!(
+        counts.bounces.values().all(|n| *n == 1),
+        "a record sent twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nonsense_rates_and_concurrencies_are_usage_errors() {
+    for flags in [
+        ["--rate", "0"],
+        ["--rate", "-5"],
+        ["--rate", "nan"],
+        ["--rate", "inf"],
+        ["--concurrency", "0"],
+        ["--patience", "soon"],
+    ] {
+        let mut cmd = np6("http://127.0.0.1:9");
+        cmd.args(["bounces", "import", "-"]).args(flags);
+        let output = run(cmd, b"").await;
+        assert_eq!(code(&output), Some(2), "{flags:?}: {}", stderr(&output));
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_interrupted_import_resumes_without_loss_or_resending() {
-    const RECORDS: usize = 300;
-    const CONCURRENCY: usize = 4;
-    let server = FaultServer::start(FaultConfig::default().delay(Duration::from_millis(20)))
-        .await
-        .expect("a server");
+async fn np6_unreachable_past_the_patience_exits_4_with_records_pending() {
     let dir = tempfile::tempdir().expect("a folder");
     let (input, journal) = (dir.path().join("in.csv"), dir.path().join("journal"));
-    std::fs::write(&input, csv(RECORDS, 0)).expect("the input");
-    let command = || {
-        let mut cmd = np6(&server.base_url());
-        cmd.args([
-            "bounces",
-            "import",
-            "--concurrency",
-            &CONCURRENCY.to_string(),
-        ])
-        .arg(&input)
-        .arg("--journal")
-        .arg(&journal)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-        cmd
-    };
-
-    // Ctrl-C after a while: the import stops, says so, and exits 130.
-    let child = command().spawn().expect("np6 starts");
-    wait_for(&server, 60).await;
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(interrupted.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .expect("the runner")
-        .expect("np6 ends");
-    common::assert_key_absent(&output);
-    assert_eq!(code(&output), Some(130));
+    std::fs::write(&input, csv(20, 0)).expect("the input");
+    // Nothing listens on port 9 of loopback: every call fails to connect.
+    let mut cmd = np6("http://127.0.0.1:9");
+    cmd.args([
+        "bounces",
+        "import",
+        "--patience",
+        "2s",
+        "--concurrency",
+        "4",
+    ])
+    .args(["--summary", "json", "--quiet"])
+    .arg(&input)
+    .arg("--journal")
+    .arg(&journal);
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(4), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("interrupted"),
+        stderr(&output).contains("--patience"),
         "{}",
         stderr(&output)
     );
-
-    // A crash (SIGKILL) later on.
-    let mut child = command().spawn().expect("np6 starts");
-    wait_for(&server, 150).await;
-    child.kill().expect("killed");
-    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
-
-    // The third run finishes the job.
-    let last = run(command(), b"").await;
-    assert_eq!(code(&last), Some(0), "{}", stderr(&last));
     assert!(
-        stderr(&last).contains("already done (journal)"),
-        "{}",
-        stderr(&last)
+        !stderr(&output).contains(" sent, "),
+        "--quiet: {}",
+        stderr(&output)
     );
+    let summary: serde_json::Value =
+        serde_json::from_str(common::stdout(&output).trim()).expect("a JSON summary");
+    assert_eq!(summary["sent"], 0);
+    // Records read and not sent: the calls running (4), and up to as many
+    // waiting for their retry.
+    let pending = summary["pending"].as_u64().expect("a count");
+    assert!((4..=8).contains(&pending), "{summary}");
+    let journaled = std::fs::read_to_string(&journal).expect("the journal");
+    assert_eq!(
+        journaled.lines().filter(|l| !l.starts_with('#')).count(),
+        0,
+        "only its header: {journaled}"
+    );
+}
 
-    let counts = server.counts().bounces;
-    assert_eq!(counts.len(), RECORDS, "every record sent");
-    let resent: u32 = counts.values().map(|n| n - 1).sum();
-    // Only calls in flight at each interruption may have been sent twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_import_waits_for_is_shown_on_stderr_unless_quiet() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, csv(5, 0)).expect("the input");
+    // Not a terminal: a plain progress line every 5 s.
+    let mut cmd = np6("http://127.0.0.1:9");
+    cmd.args(["bounces", "import", "--patience", "7s"])
+        .arg(&input);
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(4), "{}", stderr(&output));
     assert!(
-        resent as usize <= 2 * CONCURRENCY,
-        "{resent} records sent twice"
+        stderr(&output).contains("no answer from NP6 for ")
+            && stderr(&output).contains(", next try in "),
+        "{}",
+        stderr(&output)
     );
 }
