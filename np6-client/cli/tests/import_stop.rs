@@ -126,7 +126,7 @@ async fn a_second_signal_stops_at_once() {
     let output = wait(child).await;
     assert_eq!(code(&output), Some(130), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("stopped at once"),
+        stderr(&output).contains("stopping at once"),
         "{}",
         stderr(&output)
     );
