@@ -119,6 +119,15 @@ pub(crate) fn key_source(global: &Global) -> Result<KeySource, Failure> {
     }
 }
 
+/// The file the key is read from, if it is read from one (a file the run
+/// must not write).
+pub(crate) fn key_file(global: &Global) -> Option<PathBuf> {
+    match key_source(global) {
+        Ok(KeySource::File(path, _)) => Some(path),
+        _ => None,
+    }
+}
+
 /// A client for the base URL with the key, as [`base_url`] and
 /// [`key_source`] find them.
 pub(crate) fn client(global: &Global) -> Result<Client, Failure> {

@@ -265,12 +265,34 @@ fn read(mut records: Source, reading: &Reading, tx: &mpsc::Sender<Item>) -> Resu
             continue;
         }
         let item = if record.too_long {
+            let quote = record.open_quote.map_or_else(String::new, |line| {
+                format!("; a quoted field opened on line {line} runs past that (is its closing quote missing?)")
+            });
             Item {
                 line: record.line,
                 raw: Raw::TooLong,
                 record: Err(format!(
-                    "the record is longer than {} MiB (fix it in the input: it is not copied here)",
+                    "the record is longer than {} MiB{quote} (fix it in the input: it is not copied here)",
                     LONGEST_RECORD >> 20
+                )),
+            }
+        } else if let Some(line) = record.open_quote {
+            // The rest of the file is in this record: never sent as one.
+            let data = match &reading.format {
+                Format::Csv(csv) if csv.is_rejects => {
+                    record.third_field.unwrap_or(record.bytes.len())
+                }
+                _ => 0,
+            };
+            Item {
+                line: record.line,
+                raw: Raw::Csv {
+                    bytes: record.bytes,
+                    data,
+                },
+                record: Err(format!(
+                    "the quote opened on line {line} is not closed by the end of the file, \
+                     so every line after it is in this record: close the quote"
                 )),
             }
         } else {
