@@ -24,7 +24,7 @@ use crate::stop::Stop;
 use crate::when;
 use state::{State, Tracker};
 use windows::{Windows, worth_splitting};
-use write::{Entries, date};
+use write::{Writer, date};
 
 pub(crate) async fn run(global: &Global, mut cmd: Redlist) -> Result<ExitCode, Failure> {
     let (state, lock) = match &cmd.state {
@@ -182,8 +182,10 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     // array is whole only at its end, so their state moves once.
     let progressive = cmd.output.is_none() && cmd.format != Format::Json;
     let mut tracker = Tracker::new(previous, start, overlap);
-    let mut writer =
-        Entries::start(Output::create(cmd.output.as_deref())?, cmd.format).map_err(failed)?;
+    // Opened now (a path that cannot be written is refused before any
+    // call), started (the CSV header, the JSON bracket) only once NP6 has
+    // answered: a run that fails before writes nothing to stdout.
+    let mut writer = Writer::Pending(Output::create(cmd.output.as_deref())?, cmd.format);
     let mut received = 0usize;
     let mut client = None;
     let mut windows = start.map(|start| Windows::new(start, until, chunk));
@@ -221,6 +223,7 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
             }
         };
         received = received.saturating_add(entries.len());
+        let writer = writer.started().map_err(failed)?;
         tracker.window(from, to);
         for entry in &entries {
             if tracker.admit(&entry.id, entry.timestamp) {
@@ -238,7 +241,7 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
             break;
         }
     }
-    let written = writer.written();
+    let written = writer.started().map_err(failed)?.written();
     writer.finish().map_err(failed)?.commit()?;
     // Only now that the output is complete does the next run start here.
     if let Some(path) = &cmd.state {

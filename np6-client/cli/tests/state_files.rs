@@ -176,3 +176,19 @@ async fn the_key_file_is_never_the_output() {
     );
     assert_eq!(requests(&server), 0, "nothing asked");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_reaches_stdout_before_np6_answers() {
+    let refusing = FaultServer::start(FaultConfig::default().require_key("another key"))
+        .await
+        .expect("a server");
+    let mut no_key = redlist(&refusing);
+    no_key.env_remove("NP6_API_KEY");
+    let mut plain = redlist(&refusing);
+    plain.env("NP6_BASE_URL", "http://np6.example.invalid");
+    for (cmd, expected) in [(no_key, 2), (plain, 2), (redlist(&refusing), 3)] {
+        let output = run(cmd, b"").await;
+        assert_eq!(code(&output), Some(expected), "{}", stderr(&output));
+        assert_eq!(stdout(&output), "", "no header before a failure");
+    }
+}
