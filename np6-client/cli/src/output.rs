@@ -238,13 +238,20 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
 }
 
 /// Writes a line to stderr, ignoring a closed stderr (`eprintln!` would
-/// panic).
+/// panic); an empty line is not written.
 pub(crate) fn note(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    if !line.is_empty() {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
 }
 
-/// A write to `what` failed: a local error (exit code 2).
+/// A write to `what` failed: a local error (exit code 2), or, when its
+/// reader went away (a closed pipe or FIFO), a quiet end (exit code 0),
+/// as [`print`] does.
 pub(crate) fn write_failed(what: &str, error: &std::io::Error) -> Failure {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return Failure::reader_gone();
+    }
     Failure::usage(format!("cannot write {what}: {error}"))
 }
 

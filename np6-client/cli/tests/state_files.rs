@@ -192,3 +192,29 @@ async fn nothing_reaches_stdout_before_np6_answers() {
         assert_eq!(stdout(&output), "", "no header before a failure");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_goes_away_ends_the_export_quietly_saving_no_state() {
+    let server = server().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let state = dir.path().join("state.json");
+    let mut cmd = redlist(&server);
+    cmd.arg("--state").arg(&state);
+    let output = tokio::task::spawn_blocking(move || {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("np6 starts");
+        // The reader goes away before anything is written.
+        drop(child.stdout.take());
+        child.wait_with_output().expect("np6 ends")
+    });
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), output)
+        .await
+        .expect("np6 ends within 2 minutes")
+        .expect("the runner");
+    assert_key_absent(&output);
+    assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "", "quietly");
+    assert!(!state.exists(), "no state saved for what was not written");
+}
