@@ -184,9 +184,10 @@ fn job<'a>(
         )));
     }
     Ok(move || {
-        let delimiter = cmd
-            .delimiter
-            .map_or_else(|| "detected".to_owned(), |d| char::from(d).to_string());
+        // The delimiter read with, given or detected alike (none: NDJSON).
+        let delimiter = input::delimiter_of(&cmd.file, cmd.delimiter)
+            .map_err(Failure::cannot_run)?
+            .map_or_else(|| "none".to_owned(), |d| char::from(d).to_string());
         Ok(Job::new(InputId::of(&cmd.file)?)
             .setting("base_url", client.base_url())
             .setting("delimiter", delimiter)

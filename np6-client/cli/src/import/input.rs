@@ -123,28 +123,7 @@ struct Reading {
 /// it), and starts the reading thread, which skips the lines in `done`.
 pub(super) fn start(cmd: &Import, done: Arc<HashSet<u64>>) -> Result<Input, String> {
     let name = cmd.file.display().to_string();
-    let mut source: Box<dyn Read + Send> = if cmd.file == Path::new("-") {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(std::fs::File::open(&cmd.file).map_err(|e| format!("cannot open {name}: {e}"))?)
-    };
-    let start = read_past_bom(&mut source).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
-        64 * 1024,
-        Cursor::new(start).chain(source),
-    ));
-    let mut records = Records::new(reader, Quoting::Csv(cmd.delimiter));
-    let first = records
-        .peek_past_blanks()
-        .map_err(|e| format!("cannot read {name}: {e}"))?;
-    let (format, columns) = if first == Some(b'{') {
-        records.quoting = Quoting::Lines;
-        (Format::Ndjson, csv::StringRecord::new())
-    } else {
-        let (csv, columns) = read_header(&mut records, cmd.delimiter, &name)?;
-        records.quoting = Quoting::Csv(Some(csv.delimiter));
-        (Format::Csv(csv), columns)
-    };
+    let (records, format, columns) = open(&cmd.file, cmd.delimiter)?;
     let reading = Reading {
         name,
         format: format.clone(),
@@ -159,6 +138,43 @@ pub(super) fn start(cmd: &Import, done: Arc<HashSet<u64>>) -> Result<Input, Stri
         records: rx,
         reader,
     })
+}
+
+/// The delimiter the CSV file at `path` is read with (`delimiter`, or the
+/// one its header row shows); `None` for NDJSON. Reads the header only.
+pub(super) fn delimiter_of(path: &Path, delimiter: Option<u8>) -> Result<Option<u8>, String> {
+    Ok(match open(path, delimiter)?.1 {
+        Format::Csv(csv) => Some(csv.delimiter),
+        Format::Ndjson => None,
+    })
+}
+
+/// Opens `path` (`-`: stdin) past its byte order mark and header row.
+fn open(path: &Path, delimiter: Option<u8>) -> Result<(Source, Format, csv::StringRecord), String> {
+    let name = path.display().to_string();
+    let mut source: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| format!("cannot open {name}: {e}"))?)
+    };
+    let start = read_past_bom(&mut source).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
+        64 * 1024,
+        Cursor::new(start).chain(source),
+    ));
+    let mut records = Records::new(reader, Quoting::Csv(delimiter));
+    let first = records
+        .peek_past_blanks()
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    let (format, columns) = if first == Some(b'{') {
+        records.quoting = Quoting::Lines;
+        (Format::Ndjson, csv::StringRecord::new())
+    } else {
+        let (csv, columns) = read_header(&mut records, delimiter, &name)?;
+        records.quoting = Quoting::Csv(Some(csv.delimiter));
+        (Format::Csv(csv), columns)
+    };
+    Ok((records, format, columns))
 }
 
 /// The first bytes of `source` without a UTF-8 byte order mark.
