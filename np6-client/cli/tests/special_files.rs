@@ -284,3 +284,43 @@ async fn a_quote_left_open_is_rejected_not_sent_with_the_rest_of_the_file() {
         "the bytes kept to fix: {rejected}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quote_left_open_in_the_header_is_refused() {
+    let server = rejecting_server().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let input = dir.path().join("open.csv");
+    std::fs::write(
+        &input,
+        "target_id,field_id,type,\"message,timestamp\nT1,788,hardUser,x,\nT2,788,hardUser,x,\n",
+    )
+    .expect("the input");
+    let output = run(import(&server, &input), b"").await;
+    assert_eq!(code(&output), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("quote opened on line 1"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.counts().received, 0, "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejects_naming_the_file_stdin_reads_are_refused() {
+    let server = rejecting_server().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let big = dir.path().join("big.csv");
+    let text = csv(&["T1", "X2", "T3"]);
+    std::fs::write(&big, &text).expect("the input");
+    for input in ["-", "/dev/stdin"] {
+        let mut cmd = np6(&server.base_url());
+        cmd.args(["bounces", "import", input, "--rejects"])
+            .arg(&big);
+        let stdin = std::fs::File::open(&big).expect("the input");
+        let output = run_with(cmd, stdin.into(), Stdio::null(), Stdio::piped()).await;
+        assert_eq!(code(&output), Some(2), "{input}: {}", stderr(&output));
+        assert!(stderr(&output).contains("same file"), "{}", stderr(&output));
+    }
+    assert_eq!(std::fs::read_to_string(&big).expect("the input"), text);
+    assert_eq!(server.counts().received, 0, "nothing sent");
+}

@@ -213,6 +213,12 @@ fn read_header(
     if header.too_long {
         return Err(format!("{name}: the header row is longer than 1 MiB"));
     }
+    if let Some(line) = header.open_quote {
+        return Err(format!(
+            "{name}: the header row's quote opened on line {line} is not closed by the end \
+             of the file"
+        ));
+    }
     let delimiter = delimiter.unwrap_or_else(|| {
         let count = |d: u8| header.bytes.iter().filter(|&&b| b == d).count();
         [b';', b'\t']
