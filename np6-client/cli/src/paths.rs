@@ -123,9 +123,13 @@ pub(crate) fn refuse_overlaps(files: &[Named<'_>]) -> Result<(), Failure> {
     let mut keys = Vec::with_capacity(files.len());
     for &(flag, path) in files {
         if is_stdout(path) && flag != INPUT && flag != "--output" {
+            let hint = if flag == "--rejects" {
+                "name /dev/stdout to write the rejects to stdout"
+            } else {
+                "it is read back by the next run"
+            };
             return Err(Failure::usage(format!(
-                "{flag} needs a file: - is not stdin or stdout here (write to stdout with \
-                 {flag} /dev/stdout where a file that is written into will do)"
+                "{flag} needs a file: - is not stdin or stdout here ({hint})"
             )));
         }
         keys.push((flag, path, key(flag, path)));
@@ -291,12 +295,13 @@ mod tests {
             let dangling = dir.path().join("dangling");
             std::os::unix::fs::symlink("sub/later.json", &dangling).expect("a link");
             assert!(same(&dangling, &sub.join("later.json")));
+            // A device is written into, never destroyed: not compared.
+            assert!(!same(Path::new("/dev/null"), Path::new("/dev/null")));
         }
         let new = dir.path().join("new.csv");
         assert!(same(&new, &sub.join("./../new.csv")));
         assert!(!same(&new, &file));
         assert!(!same(&new, &dir.path().join("other.csv")));
-        assert!(!same(Path::new("/dev/null"), Path::new("/dev/null")));
         assert!(refuse_overlaps(&[(INPUT, &file), ("--rejects", &sub.join("../in.csv"))]).is_err());
         assert!(refuse_overlaps(&[("--output", Path::new("-"))]).is_ok());
         assert!(refuse_overlaps(&[("--state", Path::new("-"))]).is_err());
