@@ -58,6 +58,27 @@ async fn dev_stdout_appends_to_the_file_the_shell_opened_and_writes_into_a_pipe(
         format!("PREV\n{EMPTY_CSV}")
     );
 
+    // Another descriptor the shell opened to append.
+    let np6 = {
+        let mut cmd = redlist(&server);
+        cmd.args(["-o", "/dev/fd/3"]);
+        cmd
+    };
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("exec \"$0\" \"$@\" 3>>all.csv")
+        .arg(np6.get_program())
+        .args(np6.get_args())
+        .env_clear()
+        .envs(np6.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(dir.path());
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&all).expect("the file"),
+        format!("PREV\n{EMPTY_CSV}{EMPTY_CSV}")
+    );
+
     // Stdout a pipe.
     let mut cmd = redlist(&server);
     cmd.args(["-o", "/dev/stdout"]);
