@@ -1,6 +1,7 @@
 //! `np6 call OPERATION_ID [name=value]...` and `np6 operations`: any
 //! operation of the spec, its parameters typed from the spec, with no Rust
-//! written per operation.
+//! written per operation. A `date-time` parameter takes what `--since`
+//! takes: a date-time, a date, `now` or a duration before now (`1h`).
 
 use std::io::Read;
 use std::path::Path;
@@ -33,6 +34,8 @@ pub(crate) async fn run(global: &Global, cmd: Call) -> Result<ExitCode, Failure>
         ))
     })?;
     let mut args = Map::new();
+    // One now for every date of the call.
+    let now = chrono::Utc::now();
     for pair in &cmd.params {
         let (name, text) = pair
             .split_once('=')
@@ -54,6 +57,17 @@ pub(crate) async fn run(global: &Global, cmd: Call) -> Result<ExitCode, Failure>
                 "{name} is given twice: give each parameter once"
             )));
         }
+        // A date-time takes what --since takes (a date, `now`, a duration
+        // before now), sent as RFC 3339.
+        let date;
+        let text = if param.format.as_deref() == Some("date-time") {
+            date = crate::when::parse(text, now)
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .map_err(|e| Failure::usage(format!("{name}: {e}")))?;
+            date.as_str()
+        } else {
+            text
+        };
         let value = param
             .typed_value(text)
             .map_err(|e| Failure::cannot_run(format!("{name}: {e}")))?;

@@ -1,7 +1,9 @@
 //! `np6 config [--check]`: the effective connection settings and where
 //! each comes from (the key only as "set from ...", never the key), and,
 //! with `--check`, one read-only call that says whether NP6 takes the key:
-//! exit code 0, 3 (key refused) or 4 (NP6 unavailable).
+//! exit code 0, 3 (key refused) or 4 (NP6 unavailable). A setting that
+//! cannot work (no key, a key file missing or empty, a base URL that is
+//! not https, or plain http away from loopback) exits 2, `--check` or not.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,16 +19,18 @@ pub(crate) async fn run(global: &Global, cmd: &Config) -> Result<ExitCode, Failu
     let (url, origin) = key::base_url(global);
     let source = key::key_source(global)?;
     let mut key_line = source.to_string();
-    // With --check, the client reads the file and says what is wrong.
-    if let (KeySource::File(path, _), false) = (&source, cmd.check) {
-        // Says what is wrong with the file, never what it holds.
-        match key::read_key_file(path) {
-            Ok(_) => {}
-            Err(problem) => key_line.push_str(&format!(" (unusable: {problem})")),
-        }
+    // Says what is wrong with the file, never what it holds.
+    let key_problem = key::check_key(&source).err();
+    if let (KeySource::File(..), Some(problem)) = (&source, &key_problem) {
+        key_line.push_str(&format!(" (unusable: {problem})"));
     }
+    let url_problem = key::check_base_url(global).err();
+    let url_line = match &url_problem {
+        Some(_) => format!("{url}  ({origin}; unusable)"),
+        None => format!("{url}  ({origin})"),
+    };
     let text = format!(
-        "base URL  {url}  ({origin})\n\
+        "base URL  {url_line}\n\
          API key   {key_line}\n\
          timeouts  connect {}, each attempt {}, a call with its retries {}\n\
          retries   up to {} attempts an idempotent call, after connection errors, \
@@ -37,6 +41,10 @@ pub(crate) async fn run(global: &Global, cmd: &Config) -> Result<ExitCode, Failu
         RetryPolicy::default().attempts(),
     );
     crate::output::print(&text)?;
+    // A setting that cannot work is an error, with or without --check.
+    if let Some(problem) = url_problem.or(key_problem) {
+        return Err(problem);
+    }
     if !cmd.check {
         return Ok(ExitCode::SUCCESS);
     }

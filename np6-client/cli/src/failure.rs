@@ -103,14 +103,25 @@ impl Failure {
         Self::new(code, message)
     }
 
+    /// The reader of an output went away (`np6 ... | head`): its choice,
+    /// so the run ends quietly with exit code 0, writing no more (and, for
+    /// a redlist, saving no state past what was written before).
+    pub(crate) fn reader_gone() -> Self {
+        Self::new(0, "")
+    }
+
     /// The exit code this failure ends the process with.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn code(&self) -> u8 {
         self.code
     }
 
-    /// The line to print on stderr, and the exit code.
+    /// The line to print on stderr (none for [`Failure::reader_gone`]), and
+    /// the exit code.
     pub(crate) fn into_report(self) -> (String, ExitCode) {
+        if self.message.is_empty() {
+            return (String::new(), ExitCode::from(self.code));
+        }
         (
             format!("np6: {}", one_line(&self.message)),
             ExitCode::from(self.code),

@@ -19,8 +19,7 @@ use np6_client::{Bulk, BulkOptions, BulkOutcome, Client, Error};
 
 use crate::cli::{Global, Import, SummaryFormat};
 use crate::failure::{Failure, KEY_REFUSED, SOME_REJECTED, UNAVAILABLE};
-use crate::output::is_stdout;
-use crate::paths::{Named, refuse_overlaps};
+use crate::paths::{INPUT, KEY_FILE, Named, is_own_stdout, is_stdout, refuse_overlaps};
 use crate::stop::{Signal, Stop};
 use input::Item;
 use job::{InputId, Job};
@@ -48,7 +47,14 @@ enum Ending {
 }
 
 pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failure> {
-    refuse_overlaps(&files(&cmd))?;
+    let key_file = crate::key::key_file(global);
+    refuse_overlaps(&files(&cmd, key_file.as_deref()))?;
+    if cmd.summary == SummaryFormat::Json && cmd.rejects.as_deref().is_some_and(is_own_stdout) {
+        return Err(Failure::usage(
+            "--summary json and --rejects /dev/stdout would mix on stdout: \
+             write the rejects to a file",
+        ));
+    }
     // Listening from the start: a signal before the job runs stops it
     // before its first record.
     let stop =
@@ -144,17 +150,19 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
 }
 
 /// The files of the run, which must be distinct.
-fn files(cmd: &Import) -> Vec<Named<'_>> {
-    let mut files = vec![("the input", cmd.file.as_path())];
+fn files<'a>(cmd: &'a Import, key_file: Option<&'a Path>) -> Vec<Named<'a>> {
+    let mut files = vec![(INPUT, cmd.file.as_path())];
+    files.extend(key_file.map(|p| (KEY_FILE, p)));
     files.extend(cmd.rejects.as_deref().map(|p| ("--rejects", p)));
     files.extend(cmd.journal.as_deref().map(|p| ("--journal", p)));
     files
 }
 
 /// How to find the job a journal belongs to: the input's content, and the
-/// settings that change what is sent or where. Stdin cannot be identified
-/// (nor read again), so it takes no journal; an input that cannot be read
-/// is refused before the journal is touched.
+/// settings that change what is sent or where. Stdin, a pipe or a device
+/// cannot be identified (nor read again), so only a regular file takes a
+/// journal; an input that cannot be read is refused before the journal is
+/// touched.
 fn job<'a>(
     cmd: &'a Import,
     client: &'a Client,
@@ -165,12 +173,21 @@ fn job<'a>(
              run could not tell whether it is the same input (save it to a file first)",
         ));
     }
-    std::fs::File::open(&cmd.file)
+    let input = std::fs::File::open(&cmd.file)
+        .and_then(|file| file.metadata())
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", cmd.file.display())))?;
+    if !input.is_file() {
+        return Err(Failure::usage(format!(
+            "--journal needs the input as a regular file: {} is not one (a pipe or a device \
+             cannot be read again to identify it); save it to a file first",
+            cmd.file.display()
+        )));
+    }
     Ok(move || {
-        let delimiter = cmd
-            .delimiter
-            .map_or_else(|| "detected".to_owned(), |d| char::from(d).to_string());
+        // The delimiter read with, given or detected alike (none: NDJSON).
+        let delimiter = input::delimiter_of(&cmd.file, cmd.delimiter)
+            .map_err(Failure::cannot_run)?
+            .map_or_else(|| "none".to_owned(), |d| char::from(d).to_string());
         Ok(Job::new(InputId::of(&cmd.file)?)
             .setting("base_url", client.base_url())
             .setting("delimiter", delimiter)

@@ -119,6 +119,38 @@ pub(crate) fn key_source(global: &Global) -> Result<KeySource, Failure> {
     }
 }
 
+/// The file the key is read from, if it is read from one (a file the run
+/// must not write).
+pub(crate) fn key_file(global: &Global) -> Option<PathBuf> {
+    match key_source(global) {
+        Ok(KeySource::File(path, _)) => Some(path),
+        _ => None,
+    }
+}
+
+/// Whether the base URL is one the client takes (an http(s) URL, plain
+/// http to a loopback host only); no call is made.
+pub(crate) fn check_base_url(global: &Global) -> Result<(), Failure> {
+    let (url, origin) = base_url(global);
+    Client::builder()
+        // Never sent: the client is only built.
+        .api_key(ApiKey::new("unused"))
+        .base_url(url.as_str())
+        .build()
+        .map(drop)
+        .map_err(|error| build_failure(error, &url, origin))
+}
+
+/// Whether `source` gives a key, without asking for one: a key file that
+/// reads and is not empty, a variable; a prompt is taken as usable.
+pub(crate) fn check_key(source: &KeySource) -> Result<(), Failure> {
+    match source {
+        KeySource::File(path, _) => read_key_file(path).map(drop),
+        KeySource::Missing => api_key(source).map(drop),
+        KeySource::Variable | KeySource::Prompt => Ok(()),
+    }
+}
+
 /// A client for the base URL with the key, as [`base_url`] and
 /// [`key_source`] find them.
 pub(crate) fn client(global: &Global) -> Result<Client, Failure> {

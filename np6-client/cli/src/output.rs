@@ -8,7 +8,13 @@
 //! replacement keeps an existing file's mode (and, where allowed, its
 //! owner); a new file gets `0666` less the umask, as a shell's `>` gives.
 //! Anything else (a character device such as `/dev/null`, a FIFO, a
-//! socket) is written straight into, never replaced; a folder is refused.
+//! socket, an open descriptor such as `/dev/stdout` or `/dev/fd/3`) is
+//! written straight into, never truncated nor replaced: a descriptor is
+//! written where it stands (stdout and stderr as inherited, so `>>`
+//! appends), any other path into `/proc` in append mode. A folder is
+//! refused. [`Log`] opens a file written record by record (an import's
+//! rejects) by the same rules; what [`crate::paths::resolve`] says a path
+//! names decides in both.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -17,6 +23,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::failure::Failure;
+use crate::paths::{Descriptor, Target, is_stdout, resolve};
 
 /// An output being written; [`commit`](Self::commit) finishes it. Dropped
 /// without a commit, a replacement leaves the old file as it was.
@@ -36,52 +43,6 @@ pub(crate) enum Output {
     },
 }
 
-/// What a path names once its links are followed.
-enum Target {
-    /// Nothing yet: a new file at this path.
-    New(PathBuf),
-    /// A regular file.
-    Regular(PathBuf, std::fs::Metadata),
-    /// A folder.
-    Folder,
-    /// Anything else: a device, a FIFO, a socket.
-    Special(PathBuf),
-}
-
-/// The most links followed before giving up (as the kernel's `ELOOP`).
-const MAX_LINKS: usize = 40;
-
-/// Follows `path`'s symbolic links to what they name, keeping the path of
-/// the last link's target even when nothing is there yet.
-fn resolve(path: &Path) -> Result<Target, Failure> {
-    let mut current = path.to_owned();
-    for _ in 0..MAX_LINKS {
-        let meta = match std::fs::symlink_metadata(&current) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Target::New(current)),
-            Err(e) => return Err(cannot_write(path, &e)),
-        };
-        let kind = meta.file_type();
-        if kind.is_symlink() {
-            let link = std::fs::read_link(&current).map_err(|e| cannot_write(path, &e))?;
-            current = match current.parent() {
-                Some(parent) if link.is_relative() => parent.join(link),
-                _ => link,
-            };
-        } else if kind.is_file() {
-            return Ok(Target::Regular(current, meta));
-        } else if kind.is_dir() {
-            return Ok(Target::Folder);
-        } else {
-            return Ok(Target::Special(current));
-        }
-    }
-    Err(Failure::usage(format!(
-        "cannot write {}: too many levels of symbolic links",
-        path.display()
-    )))
-}
-
 impl Output {
     /// Stdout for `None` or `-`, else [`file`](Self::file).
     pub(crate) fn create(path: Option<&Path>) -> Result<Self, Failure> {
@@ -94,20 +55,20 @@ impl Output {
     /// The file at `path` (never stdout, even for `-`), as the module says.
     pub(crate) fn file(path: &Path) -> Result<Self, Failure> {
         let shown = path.display().to_string();
-        match resolve(path)? {
+        match resolve(path).map_err(|e| cannot_write(path, &e))? {
             Target::Folder => Err(Failure::usage(format!(
                 "cannot write {shown}: it is a folder"
             ))),
-            Target::Special(target) => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&target)
-                    .map_err(|e| cannot_write(path, &e))?;
-                Ok(Self::Into {
-                    file: BufWriter::new(file),
-                    shown,
-                })
-            }
+            Target::Special(target) => Ok(Self::Into {
+                file: BufWriter::new(open_special(&target).map_err(|e| cannot_write(path, &e))?),
+                shown,
+            }),
+            Target::Descriptor(descriptor) => Ok(Self::Into {
+                file: BufWriter::new(
+                    open_descriptor(&descriptor).map_err(|e| cannot_write(path, &e))?,
+                ),
+                shown,
+            }),
             Target::New(target) => {
                 let temp = temp_beside(&target, None)?;
                 Ok(Self::Replace {
@@ -149,6 +110,35 @@ impl Output {
                 Ok(())
             }
         }
+    }
+}
+
+/// A device, FIFO or socket, opened to write into (never created nor
+/// truncated).
+fn open_special(target: &Path) -> std::io::Result<File> {
+    OpenOptions::new().write(true).open(target)
+}
+
+/// The open file `descriptor` names: stdout and stderr shared as they
+/// were inherited (their offset and append mode kept), another one opened
+/// again in append mode (never truncated).
+fn open_descriptor(descriptor: &Descriptor) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        match descriptor {
+            Descriptor::Stdout => {
+                return Ok(File::from(std::io::stdout().as_fd().try_clone_to_owned()?));
+            }
+            Descriptor::Stderr => {
+                return Ok(File::from(std::io::stderr().as_fd().try_clone_to_owned()?));
+            }
+            Descriptor::Proc(_) => {}
+        }
+    }
+    match descriptor {
+        Descriptor::Proc(path) => OpenOptions::new().append(true).open(path),
+        _ => Err(std::io::Error::from(std::io::ErrorKind::Unsupported)),
     }
 }
 
@@ -219,11 +209,6 @@ fn sync_folder(target: &Path) {
     let _ = target;
 }
 
-/// Whether `path` means stdout (`-`).
-pub(crate) fn is_stdout(path: &Path) -> bool {
-    path == Path::new("-")
-}
-
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
@@ -253,13 +238,20 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
 }
 
 /// Writes a line to stderr, ignoring a closed stderr (`eprintln!` would
-/// panic).
+/// panic); an empty line is not written.
 pub(crate) fn note(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    if !line.is_empty() {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
 }
 
-/// A write to `what` failed: a local error (exit code 2).
+/// A write to `what` failed: a local error (exit code 2), or, when its
+/// reader went away (a closed pipe or FIFO), a quiet end (exit code 0),
+/// as [`print`] does.
 pub(crate) fn write_failed(what: &str, error: &std::io::Error) -> Failure {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return Failure::reader_gone();
+    }
     Failure::usage(format!("cannot write {what}: {error}"))
 }
 
@@ -274,4 +266,107 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure>
     out.write_all(bytes)
         .map_err(|e| write_failed(&path.display().to_string(), &e))?;
     out.commit()
+}
+
+/// A file written record by record (an import's rejects): each write goes
+/// straight to the file, so a crash keeps what was written.
+///
+/// A regular file is appended to when `append` (a resumed run), else
+/// replaced at once by a new empty file (atomically, its mode kept, a link
+/// followed and kept), a new path created with `0666` less the umask; a
+/// device, FIFO or open descriptor is written into, never truncated. A
+/// sync is asked of a regular file only: a device or a FIFO has nothing
+/// to sync, and says so with an error that is no failure.
+#[derive(Debug)]
+pub(crate) struct Log {
+    file: File,
+    shown: String,
+    regular: bool,
+    fresh: bool,
+}
+
+impl Log {
+    /// Opens `path` (never stdout, even for `-`) as the type says.
+    pub(crate) fn open(path: &Path, append: bool) -> Result<Self, Failure> {
+        let shown = path.display().to_string();
+        let failed = |e: std::io::Error| cannot_write(path, &e);
+        let (file, fresh) = match resolve(path).map_err(failed)? {
+            Target::Folder => {
+                return Err(Failure::usage(format!(
+                    "cannot write {shown}: it is a folder"
+                )));
+            }
+            Target::Special(target) => (open_special(&target).map_err(failed)?, !append),
+            Target::Descriptor(descriptor) => {
+                (open_descriptor(&descriptor).map_err(failed)?, !append)
+            }
+            Target::New(target) => {
+                let file = OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&target)
+                    .map_err(failed)?;
+                (file, true)
+            }
+            Target::Regular(target, _) if append => {
+                let file = OpenOptions::new()
+                    .append(true)
+                    .open(&target)
+                    .map_err(failed)?;
+                let empty = file.metadata().map_or(true, |m| m.len() == 0);
+                (file, empty)
+            }
+            Target::Regular(target, meta) => {
+                let temp = temp_beside(&target, Some(&meta))?;
+                let file = temp
+                    .persist(&target)
+                    .map_err(|e| write_failed(&shown, &e.error))?;
+                sync_folder(&target);
+                (file, true)
+            }
+        };
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        Ok(Self {
+            file,
+            shown,
+            regular,
+            fresh,
+        })
+    }
+
+    /// Whether this run starts the file (new, replaced, or a device or
+    /// descriptor written into by a run that does not resume): a header
+    /// goes first.
+    pub(crate) fn fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// The path as given, for messages.
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Syncs a regular file's data to the disk; anything else has nothing
+    /// to sync.
+    pub(crate) fn sync(&mut self) -> std::io::Result<()> {
+        if self.regular {
+            self.file.sync_data()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }

@@ -10,7 +10,7 @@ mod state;
 mod windows;
 mod write;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -19,26 +19,46 @@ use np6_client::types::RedlistEntry;
 use crate::cli::{Channel, Format, Global, Redlist};
 use crate::failure::Failure;
 use crate::output::{Output, note, write_atomically, write_failed};
-use crate::paths::{Named, refuse_overlaps};
+use crate::paths::{KEY_FILE, Named, Target, refuse_overlaps};
 use crate::stop::Stop;
 use crate::when;
 use state::{State, Tracker};
 use windows::{Windows, worth_splitting};
-use write::{Entries, date};
+use write::{Writer, date};
 
-pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
-    let files: Vec<Named<'_>> = [("--output", &cmd.output), ("--state", &cmd.state)]
-        .into_iter()
-        .filter_map(|(flag, path)| Some((flag, path.as_deref()?)))
-        .collect();
+pub(crate) async fn run(global: &Global, mut cmd: Redlist) -> Result<ExitCode, Failure> {
+    let (state, lock) = match &cmd.state {
+        Some(path) => {
+            let (real, lock) = state_paths(path)?;
+            (Some(real), Some(lock))
+        }
+        None => (None, None),
+    };
+    let key_file = crate::key::key_file(global);
+    let files: Vec<Named<'_>> = [
+        (KEY_FILE, key_file.as_deref()),
+        ("--output", cmd.output.as_deref()),
+        ("--state", cmd.state.as_deref()),
+        ("the state file's lock", lock.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path?)))
+    .collect();
     refuse_overlaps(&files)?;
     let stop =
         Stop::install().map_err(|e| Failure::usage(format!("cannot listen for signals: {e}")))?;
     // Held to the end: a second run with this state file is refused (busy).
-    let _state_lock = match &cmd.state {
-        Some(path) => Some(lock_state(path)?),
+    let _state_lock = match &lock {
+        Some(path) => Some(crate::lock::open_locked(
+            &lock_options(),
+            path,
+            "the state file's lock",
+        )?),
         None => None,
     };
+    // From here on, the state is the file its links lead to (the one the
+    // lock is beside).
+    cmd.state = state;
     // The export awaits only NP6's answers: a signal stops it while it
     // waits for one, so no piece is half written and the state is saved
     // only after what it covers (the whole window, or with `--chunk` to
@@ -55,17 +75,38 @@ pub(crate) async fn run(global: &Global, cmd: Redlist) -> Result<ExitCode, Failu
     }
 }
 
-/// Locks the state file through `STATE.lock` beside it, created if need
-/// be. The state itself is replaced by a rename at each save (after each
-/// piece of a chunked export), and a lock on a replaced file would bind
-/// nobody: the lock file is never replaced, so it binds every run.
-fn lock_state(path: &Path) -> Result<std::fs::File, Failure> {
-    let mut name = path.file_name().unwrap_or(path.as_os_str()).to_owned();
+/// The state file `path` leads to (its links followed), and its lock
+/// `STATE.lock` beside it. The state itself is replaced by a rename at
+/// each save (after each piece of a chunked export), and a lock on a
+/// replaced file would bind nobody: the lock file is never replaced, so it
+/// binds every run, whichever link to the state it was given. A state is
+/// read back by the next run: anything but a regular file is refused.
+fn state_paths(path: &Path) -> Result<(PathBuf, PathBuf), Failure> {
+    let shown = path.display();
+    let real = match crate::paths::resolve(path) {
+        Ok(Target::New(real) | Target::Regular(real, _)) => real,
+        Ok(_) => {
+            return Err(Failure::usage(format!(
+                "the state file {shown} is not a regular file: the next run reads it back, \
+                 so it must be a file (name a path in a folder)"
+            )));
+        }
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "cannot open the state file {shown}: {e}"
+            )));
+        }
+    };
+    let mut name = real.file_name().unwrap_or(real.as_os_str()).to_owned();
     name.push(".lock");
-    let lock_path = path.with_file_name(name);
+    let lock = real.with_file_name(name);
+    Ok((real, lock))
+}
+
+fn lock_options() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
-    crate::lock::open_locked(&options, &lock_path, "the state file's lock")
+    options
 }
 
 async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
@@ -76,6 +117,13 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         }
         None => now,
     };
+    if cmd.state.is_some() && until > now {
+        return Err(Failure::usage(format!(
+            "--until {} is in the future: with --state the next run would start there and \
+             never write what arrives until then; leave --until out (it is now)",
+            date(until)
+        )));
+    }
     let overlap = match &cmd.overlap {
         Some(text) => when::parse_duration(text)
             .map_err(|e| Failure::cannot_run(format!("--overlap: {e}")))?,
@@ -134,8 +182,10 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     // array is whole only at its end, so their state moves once.
     let progressive = cmd.output.is_none() && cmd.format != Format::Json;
     let mut tracker = Tracker::new(previous, start, overlap);
-    let mut writer =
-        Entries::start(Output::create(cmd.output.as_deref())?, cmd.format).map_err(failed)?;
+    // Opened now (a path that cannot be written is refused before any
+    // call), started (the CSV header, the JSON bracket) only once NP6 has
+    // answered: a run that fails before writes nothing to stdout.
+    let mut writer = Writer::Pending(Output::create(cmd.output.as_deref())?, cmd.format);
     let mut received = 0usize;
     let mut client = None;
     let mut windows = start.map(|start| Windows::new(start, until, chunk));
@@ -173,6 +223,7 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
             }
         };
         received = received.saturating_add(entries.len());
+        let writer = writer.started().map_err(failed)?;
         tracker.window(from, to);
         for entry in &entries {
             if tracker.admit(&entry.id, entry.timestamp) {
@@ -190,7 +241,7 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
             break;
         }
     }
-    let written = writer.written();
+    let written = writer.started().map_err(failed)?.written();
     writer.finish().map_err(failed)?.commit()?;
     // Only now that the output is complete does the next run start here.
     if let Some(path) = &cmd.state {
@@ -256,8 +307,13 @@ async fn fetch(
 fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {
     let Some(path) = path else { return Ok(None) };
     match std::fs::read(path) {
-        // Created by the lock of a run that saved nothing.
-        Ok(bytes) if bytes.is_empty() => Ok(None),
+        // A run saves a whole state or none: an empty file is not one of
+        // np6's, and starting over would write every entry again.
+        Ok(bytes) if bytes.is_empty() => Err(Failure::cannot_run(format!(
+            "the state file {} is empty, not a state: restore it, or remove it to start \
+             over (with --since)",
+            path.display()
+        ))),
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             Failure::cannot_run(format!("the state file {} is not one: {e}", path.display()))
         }),

@@ -299,3 +299,43 @@ async fn a_closed_stdout_is_no_panic() {
         assert_eq!(code(&output), Some(0), "{args:?}: {}", stderr(&output));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_takes_dates_as_since_does() {
+    let server = FaultServer::start(FaultConfig::default())
+        .await
+        .expect("a server");
+    let mut cmd = np6(&server.base_url());
+    cmd.args(["call", "getMailRedlist", "startDate=1h", "endDate=now"]);
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+    let queries = server.counts().redlist_queries;
+    assert_eq!(queries.len(), 1, "{queries:?}");
+    let query = queries[0].replace("%3A", ":");
+    let param = |name: &str| -> chrono::DateTime<chrono::Utc> {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{name} as a date-time in {query}"))
+    };
+    let (start, end) = (param("startDate="), param("endDate="));
+    assert_eq!(end - start, chrono::Duration::hours(1), "{query}");
+    let late = chrono::Utc::now() - end;
+    assert!(late >= chrono::Duration::zero() && late < chrono::Duration::minutes(2));
+
+    let mut cmd = np6(&server.base_url());
+    cmd.args(["call", "getMailRedlist", "startDate=yesterday"]);
+    let refused = run(cmd, b"").await;
+    assert_eq!(code(&refused), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("startDate"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        server.counts().redlist_queries.len(),
+        1,
+        "nothing more asked"
+    );
+}

@@ -183,3 +183,43 @@ async fn a_second_run_on_a_journal_in_use_is_busy_and_every_record_is_sent_once(
     assert_eq!(counts.len(), RECORDS, "every record sent");
     assert!(counts.values().all(|&n| n == 1), "each once: {counts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_records_the_delimiter_used_given_or_detected() {
+    let server = FaultServer::start(FaultConfig::default())
+        .await
+        .expect("a server");
+    let dir = tempfile::tempdir().expect("a folder");
+    let (input, journal) = (dir.path().join("a.csv"), dir.path().join("j"));
+    std::fs::write(&input, csv(5, "D")).expect("the input");
+    let mut cmd = import(&server, &input);
+    cmd.arg("--journal").arg(&journal);
+    let first = run(cmd, b"").await;
+    assert_eq!(code(&first), Some(0), "{}", stderr(&first));
+    assert!(
+        std::fs::read_to_string(&journal)
+            .expect("the journal")
+            .contains("# setting delimiter=,\n")
+    );
+    // The delimiter detected, now given: the same job, nothing sent again.
+    let mut cmd = import(&server, &input);
+    cmd.arg("--journal")
+        .arg(&journal)
+        .args(["--delimiter", ","]);
+    let again = run(cmd, b"").await;
+    assert_eq!(code(&again), Some(0), "{}", stderr(&again));
+    assert_eq!(server.counts().received, 5);
+    // Another delimiter is another job.
+    let mut cmd = import(&server, &input);
+    cmd.arg("--journal")
+        .arg(&journal)
+        .args(["--delimiter", ";"]);
+    let refused = run(cmd, b"").await;
+    assert_eq!(code(&refused), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("delimiter"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(server.counts().received, 5);
+}

@@ -126,3 +126,37 @@ async fn until_now_and_an_empty_window() {
     assert_eq!(stdout(&output), "id,origin,timestamp,detail\n");
     assert_eq!(server.lock().windows.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_without_a_timestamp_is_written_once_across_runs() {
+    let server = EdgeServer::start(
+        Ends {
+            start: true,
+            end: false,
+        },
+        edge_entries(5),
+    )
+    .await;
+    server.lock().untimed = vec!["u1".to_owned(), "u2".to_owned()];
+    let dir = tempfile::tempdir().expect("a folder");
+    let state = dir.path().join("state.json");
+    let mut written: HashMap<String, u32> = HashMap::new();
+    for h in 1..=5 {
+        let mut cmd = np6(&server.url());
+        cmd.args(["redlist", "mail", "--format", "ndjson", "--since"])
+            .arg(date(edge::t0()))
+            .args(["--until", &date(hours(h))])
+            .arg("--state")
+            .arg(&state);
+        let output = run(cmd, b"").await;
+        assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+        for line in stdout(&output).lines() {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("an object");
+            let id = entry["id"].as_str().expect("an id").to_owned();
+            *written.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(written.get("u1"), Some(&1), "{written:?}");
+    assert_eq!(written.get("u2"), Some(&1), "{written:?}");
+    assert!(written.values().all(|n| *n == 1), "{written:?}");
+}

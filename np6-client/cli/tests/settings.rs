@@ -184,3 +184,33 @@ async fn a_parameter_given_twice_is_refused() {
     );
     assert_eq!(server.counts().received, 0, "nothing sent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_exits_2_when_a_setting_cannot_work() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let empty = dir.path().join("empty.key");
+    std::fs::write(&empty, "\n").expect("an empty key file");
+    let missing = dir.path().join("missing.key");
+    let mut cases = Vec::new();
+    for key_file in [&missing, &empty] {
+        let mut cmd = np6("https://np6.example");
+        cmd.env_remove("NP6_API_KEY")
+            .env("NP6_KEY_FILE", key_file)
+            .arg("config");
+        cases.push((cmd, "unusable"));
+    }
+    for url in ["ftp://np6.example", "http://np6.example"] {
+        let mut cmd = np6(url);
+        cmd.arg("config");
+        cases.push((cmd, "unusable"));
+    }
+    let mut no_key = np6("https://np6.example");
+    no_key.env_remove("NP6_API_KEY").arg("config");
+    cases.push((no_key, "not set"));
+    for (cmd, says) in cases {
+        let output = run(cmd, b"").await;
+        assert_eq!(code(&output), Some(2), "{}", stderr(&output));
+        assert!(stdout(&output).contains(says), "{}", stdout(&output));
+        assert!(stderr(&output).starts_with("np6: "), "{}", stderr(&output));
+    }
+}

@@ -123,28 +123,7 @@ struct Reading {
 /// it), and starts the reading thread, which skips the lines in `done`.
 pub(super) fn start(cmd: &Import, done: Arc<HashSet<u64>>) -> Result<Input, String> {
     let name = cmd.file.display().to_string();
-    let mut source: Box<dyn Read + Send> = if cmd.file == Path::new("-") {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(std::fs::File::open(&cmd.file).map_err(|e| format!("cannot open {name}: {e}"))?)
-    };
-    let start = read_past_bom(&mut source).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
-        64 * 1024,
-        Cursor::new(start).chain(source),
-    ));
-    let mut records = Records::new(reader, Quoting::Csv(cmd.delimiter));
-    let first = records
-        .peek_past_blanks()
-        .map_err(|e| format!("cannot read {name}: {e}"))?;
-    let (format, columns) = if first == Some(b'{') {
-        records.quoting = Quoting::Lines;
-        (Format::Ndjson, csv::StringRecord::new())
-    } else {
-        let (csv, columns) = read_header(&mut records, cmd.delimiter, &name)?;
-        records.quoting = Quoting::Csv(Some(csv.delimiter));
-        (Format::Csv(csv), columns)
-    };
+    let (records, format, columns) = open(&cmd.file, cmd.delimiter)?;
     let reading = Reading {
         name,
         format: format.clone(),
@@ -159,6 +138,43 @@ pub(super) fn start(cmd: &Import, done: Arc<HashSet<u64>>) -> Result<Input, Stri
         records: rx,
         reader,
     })
+}
+
+/// The delimiter the CSV file at `path` is read with (`delimiter`, or the
+/// one its header row shows); `None` for NDJSON. Reads the header only.
+pub(super) fn delimiter_of(path: &Path, delimiter: Option<u8>) -> Result<Option<u8>, String> {
+    Ok(match open(path, delimiter)?.1 {
+        Format::Csv(csv) => Some(csv.delimiter),
+        Format::Ndjson => None,
+    })
+}
+
+/// Opens `path` (`-`: stdin) past its byte order mark and header row.
+fn open(path: &Path, delimiter: Option<u8>) -> Result<(Source, Format, csv::StringRecord), String> {
+    let name = path.display().to_string();
+    let mut source: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| format!("cannot open {name}: {e}"))?)
+    };
+    let start = read_past_bom(&mut source).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
+        64 * 1024,
+        Cursor::new(start).chain(source),
+    ));
+    let mut records = Records::new(reader, Quoting::Csv(delimiter));
+    let first = records
+        .peek_past_blanks()
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    let (format, columns) = if first == Some(b'{') {
+        records.quoting = Quoting::Lines;
+        (Format::Ndjson, csv::StringRecord::new())
+    } else {
+        let (csv, columns) = read_header(&mut records, delimiter, &name)?;
+        records.quoting = Quoting::Csv(Some(csv.delimiter));
+        (Format::Csv(csv), columns)
+    };
+    Ok((records, format, columns))
 }
 
 /// The first bytes of `source` without a UTF-8 byte order mark.
@@ -196,6 +212,12 @@ fn read_header(
         .ok_or_else(|| format!("{name} is empty: a CSV input needs a header row"))?;
     if header.too_long {
         return Err(format!("{name}: the header row is longer than 1 MiB"));
+    }
+    if let Some(line) = header.open_quote {
+        return Err(format!(
+            "{name}: the header row's quote opened on line {line} is not closed by the end \
+             of the file"
+        ));
     }
     let delimiter = delimiter.unwrap_or_else(|| {
         let count = |d: u8| header.bytes.iter().filter(|&&b| b == d).count();
@@ -265,12 +287,34 @@ fn read(mut records: Source, reading: &Reading, tx: &mpsc::Sender<Item>) -> Resu
             continue;
         }
         let item = if record.too_long {
+            let quote = record.open_quote.map_or_else(String::new, |line| {
+                format!("; a quoted field opened on line {line} runs past that (is its closing quote missing?)")
+            });
             Item {
                 line: record.line,
                 raw: Raw::TooLong,
                 record: Err(format!(
-                    "the record is longer than {} MiB (fix it in the input: it is not copied here)",
+                    "the record is longer than {} MiB{quote} (fix it in the input: it is not copied here)",
                     LONGEST_RECORD >> 20
+                )),
+            }
+        } else if let Some(line) = record.open_quote {
+            // The rest of the file is in this record: never sent as one.
+            let data = match &reading.format {
+                Format::Csv(csv) if csv.is_rejects => {
+                    record.third_field.unwrap_or(record.bytes.len())
+                }
+                _ => 0,
+            };
+            Item {
+                line: record.line,
+                raw: Raw::Csv {
+                    bytes: record.bytes,
+                    data,
+                },
+                record: Err(format!(
+                    "the quote opened on line {line} is not closed by the end of the file, \
+                     so every line after it is in this record: close the quote"
                 )),
             }
         } else {

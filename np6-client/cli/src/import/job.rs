@@ -36,6 +36,11 @@ impl InputId {
         let shown = path.display().to_string();
         let cannot = |e: std::io::Error| Failure::usage(format!("cannot read {shown}: {e}"));
         let mut file = std::fs::File::open(path).map_err(cannot)?;
+        if !file.metadata().map_err(cannot)?.is_file() {
+            return Err(Failure::usage(format!(
+                "cannot identify {shown}: it is not a regular file"
+            )));
+        }
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; 256 * 1024];
         let mut size: u64 = 0;

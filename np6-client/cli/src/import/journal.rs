@@ -2,7 +2,9 @@
 //! settings that change what is sent, see [`Job`]), then one line per
 //! finished record (sent or rejected), appended as each finishes, so a run
 //! after an interruption skips them. A journal is locked for the whole
-//! run (a second run is refused as busy) and refuses another job.
+//! run (a second run is refused as busy) and refuses another job. It is a
+//! regular file (a link to one is followed), since the next run reads it
+//! back: a device, a FIFO or a descriptor is refused.
 //!
 //! Each line is written with one `write` as its record finishes: a crash
 //! of the process loses none (the kernel has it). The file is synced at
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::job::Job;
 use crate::failure::Failure;
+use crate::paths::Target;
 
 const HEADER: &str =
     "# np6 bounces import journal v2: its job, then one finished input line per line";
@@ -49,9 +52,19 @@ impl Journal {
         job: impl FnOnce() -> Result<Job, Failure>,
     ) -> Result<(Self, HashSet<u64>), Failure> {
         let name = path.display().to_string();
+        let target = match crate::paths::resolve(path) {
+            Ok(Target::New(target) | Target::Regular(target, _)) => target,
+            Ok(_) => {
+                return Err(Failure::usage(format!(
+                    "the journal {name} is not a regular file: a journal is read back by \
+                     the next run, so it must be a file (name a path in a folder)"
+                )));
+            }
+            Err(e) => return Err(Failure::usage(format!("cannot open {name}: {e}"))),
+        };
         let mut options = OpenOptions::new();
         options.read(true).append(true).create(true);
-        let mut file = crate::lock::open_locked(&options, path, "the journal")?;
+        let mut file = crate::lock::open_locked(&options, &target, "the journal")?;
         let job = &job()?;
         let mut text = Vec::new();
         file.read_to_end(&mut text)

@@ -5,7 +5,9 @@
 //!
 //! CSV records may span lines inside quotes; the quoting follows the `csv`
 //! crate's (a `"` opens a quoted field only at a field's start, `""` is a
-//! quote inside one), so a record cut here parses there as one record.
+//! quote inside one), so a record cut here parses there as one record. A
+//! quote still open at the end of the file is noted with its line (the
+//! record is then rejected, never sent with the rest of the file in it).
 
 use std::io::{self, BufRead};
 
@@ -34,6 +36,9 @@ pub(super) struct Record {
     pub(super) too_long: bool,
     /// CSV: where its third field starts in `bytes`, if it has one.
     pub(super) third_field: Option<usize>,
+    /// CSV: the line of a quote still open where the record ended (the
+    /// end of the file), or where it grew too long.
+    pub(super) open_quote: Option<u64>,
 }
 
 /// Where the cutter is inside a CSV record.
@@ -95,9 +100,16 @@ impl<R: BufRead> Records<R> {
         let mut record: Option<Record> = None;
         let mut state = State::FieldStart;
         let mut delimiters = 0u8;
+        // The line of the last quote that opened a field.
+        let mut quote_line = self.line;
         loop {
             let buffer = self.reader.fill_buf()?;
             if buffer.is_empty() {
+                if let Some(current) = record.as_mut()
+                    && state == State::Quoted
+                {
+                    current.open_quote = Some(quote_line);
+                }
                 return Ok(record);
             }
             let mut used = 0;
@@ -115,6 +127,7 @@ impl<R: BufRead> Records<R> {
                         bytes: Vec::new(),
                         too_long: false,
                         third_field: None,
+                        open_quote: None,
                     }),
                 };
                 if line_end && state != State::Quoted {
@@ -127,7 +140,11 @@ impl<R: BufRead> Records<R> {
                         current.third_field = Some(current.bytes.len() + 1);
                     }
                 }
-                state = step(state, byte, self.quoting);
+                let next = step(state, byte, self.quoting);
+                if next == State::Quoted && state == State::FieldStart {
+                    quote_line = line;
+                }
+                state = next;
                 if current.too_long {
                     continue;
                 }
@@ -137,6 +154,7 @@ impl<R: BufRead> Records<R> {
                     current.too_long = true;
                     current.bytes = Vec::new();
                     current.third_field = None;
+                    current.open_quote = (state == State::Quoted).then_some(quote_line);
                 }
             }
             self.reader.consume(used);
@@ -272,5 +290,24 @@ mod tests {
         let last = records.next_record().expect("read").expect("b");
         assert_eq!((last.line, last.bytes.as_slice()), (4, &b"b"[..]));
         assert!(records.next_record().expect("read").is_none());
+    }
+
+    #[test]
+    fn a_quote_open_at_the_end_is_noted_with_its_line() {
+        let input = b"h\nT1,788,\"ok\"\nT2,788,x,\"oops\nT3,788,x\r\nT4,788,x\n";
+        let mut records = Records::new(&input[..], Quoting::Csv(Some(b',')));
+        for _ in 0..2 {
+            let closed = records.next_record().expect("read").expect("a record");
+            assert_eq!(closed.open_quote, None);
+        }
+        let open = records.next_record().expect("read").expect("the rest");
+        assert_eq!((open.line, open.open_quote), (3, Some(3)));
+        assert!(records.next_record().expect("read").is_none());
+
+        let mut long = b"T,788,x,\"".to_vec();
+        long.extend(std::iter::repeat_n(b'x', LONGEST_RECORD + 10));
+        let mut records = Records::new(&long[..], Quoting::Csv(Some(b',')));
+        let record = records.next_record().expect("read").expect("a record");
+        assert_eq!((record.too_long, record.open_quote), (true, Some(1)));
     }
 }

@@ -12,39 +12,33 @@
 //!   is not a JSON object is copied as it was.
 //! - A record longer than the cap is not copied: its row has only `line`
 //!   and `error` (fix it in the input).
+//!
+//! The file is opened as [`Log`] says: a regular file is replaced (or, on
+//! resume, appended to); a device, a FIFO or a descriptor such as
+//! `/dev/stderr` is written into, never truncated.
 
-use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
 use super::input::{Csv, Format, Raw};
+use crate::output::Log;
 
 /// An open rejects file.
 #[derive(Debug)]
 pub(super) struct Rejects {
-    file: File,
-    name: String,
+    file: Log,
     format: Format,
 }
 
 impl Rejects {
     /// Opens `path`: appended to when `resume` (an import picking up from
-    /// its journal), created afresh otherwise.
+    /// its journal), started afresh otherwise.
     pub(super) fn open(path: &Path, format: Format, resume: bool) -> Result<Self, String> {
-        let name = path.display().to_string();
-        let mut options = OpenOptions::new();
-        options.create(true);
-        if resume {
-            options.append(true);
-        } else {
-            options.write(true).truncate(true);
-        }
-        let file = options
-            .open(path)
-            .map_err(|e| format!("cannot open {name}: {e}"))?;
-        let mut rejects = Self { file, name, format };
-        let empty = rejects.file.metadata().map_or(true, |m| m.len() == 0);
-        if empty && let Format::Csv(csv) = &rejects.format {
+        let file = Log::open(path, resume).map_err(|e| e.to_string())?;
+        let mut rejects = Self { file, format };
+        if rejects.file.fresh()
+            && let Format::Csv(csv) = &rejects.format
+        {
             let header = header(csv);
             rejects.write_bytes(&header)?;
         }
@@ -64,14 +58,14 @@ impl Rejects {
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
         self.file
             .write_all(bytes)
-            .map_err(|e| format!("cannot write {}: {e}", self.name))
+            .map_err(|e| format!("cannot write {}: {e}", self.file.shown()))
     }
 
-    /// Syncs the file to the disk.
+    /// Syncs the file to the disk (a regular file; nothing else has to).
     pub(super) fn sync(&mut self) -> Result<(), String> {
         self.file
-            .sync_data()
-            .map_err(|e| format!("cannot sync {}: {e}", self.name))
+            .sync()
+            .map_err(|e| format!("cannot sync {}: {e}", self.file.shown()))
     }
 }
 

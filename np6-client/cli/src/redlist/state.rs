@@ -14,6 +14,11 @@
 //! timestamp of every entry written in that period (at most
 //! [`MOST_SEEN`]), so the entries read again are dropped and only the late
 //! ones written.
+//!
+//! An entry without a timestamp cannot be placed in a window: NP6 may
+//! return it in every window. It is written once: the state keeps the ids
+//! of those written (the newest [`MOST_UNTIMED`]), and a later run drops
+//! an entry without a timestamp whose id it holds.
 
 use std::collections::HashSet;
 
@@ -23,6 +28,10 @@ use serde::{Deserialize, Serialize};
 /// The most entries a state keeps for `--overlap`; beyond, the oldest
 /// seconds are let go and the next overlap is shorter.
 pub(crate) const MOST_SEEN: usize = 100_000;
+
+/// The most ids of entries without a timestamp a state keeps; beyond, the
+/// oldest are let go (and written again should NP6 return them again).
+pub(crate) const MOST_UNTIMED: usize = 100_000;
 
 /// A state file's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +45,10 @@ pub(crate) struct State {
     /// The entries written in `[seen_since, until)`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) seen: Vec<Seen>,
+    /// The ids of the entries without a timestamp written so far, oldest
+    /// first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) untimed: Vec<String>,
 }
 
 /// One entry written: its id and timestamp.
@@ -76,6 +89,10 @@ pub(crate) struct Tracker {
     /// The window being written, `[start, end)`.
     start: Option<DateTime<Utc>>,
     end: DateTime<Utc>,
+    /// The ids of the entries without a timestamp written, oldest first,
+    /// and the same as a set.
+    untimed: Vec<String>,
+    untimed_ids: HashSet<String>,
 }
 
 impl Tracker {
@@ -96,11 +113,9 @@ impl Tracker {
             }
             None => start,
         };
-        let before: HashSet<Seen> = previous
-            .map(|s| s.seen)
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let (seen, untimed) = previous.map(|s| (s.seen, s.untimed)).unwrap_or_default();
+        let before: HashSet<Seen> = seen.into_iter().collect();
+        let untimed_ids = untimed.iter().cloned().collect();
         Self {
             kept: before.clone(),
             before,
@@ -108,6 +123,8 @@ impl Tracker {
             first,
             start,
             end: start.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            untimed,
+            untimed_ids,
         }
     }
 
@@ -125,9 +142,13 @@ impl Tracker {
 
     /// Whether to write the entry `id` of `timestamp`: inside the window
     /// and not written before. An entry without a timestamp cannot be
-    /// placed: it is written as NP6 returns it.
+    /// placed: it is written the first time its id is seen.
     pub(crate) fn admit(&mut self, id: &str, timestamp: Option<DateTime<Utc>>) -> bool {
         let Some(timestamp) = timestamp else {
+            if !self.untimed_ids.insert(id.to_owned()) {
+                return false;
+            }
+            self.untimed.push(id.to_owned());
             return true;
         };
         if timestamp >= self.end || self.start.is_some_and(|start| timestamp < start) {
@@ -172,10 +193,12 @@ impl Tracker {
                 DateTime::from_timestamp(second(s), 0).unwrap_or(until)
             });
         }
+        let untimed = self.untimed.len().saturating_sub(MOST_UNTIMED);
         let state = State {
             until,
             seen_since: (seen_since < until).then_some(seen_since),
             seen,
+            untimed: self.untimed.get(untimed..).unwrap_or_default().to_vec(),
         };
         (state, shortened)
     }
@@ -198,7 +221,14 @@ mod tests {
         assert!(!tracker.admit("b", Some(at("2026-10-31T23:59:59Z"))));
         assert!(!tracker.admit("c", Some(at("2026-11-01T01:00:00Z"))));
         assert!(tracker.admit("d", None));
+        assert!(!tracker.admit("d", None), "once in a run");
         let (state, shortened) = tracker.state();
+        assert_eq!(state.untimed, ["d"]);
+        let mut next = Tracker::new(Some(state.clone()), Some(state.until), Duration::zero());
+        next.window(Some(state.until), at("2026-11-01T02:00:00Z"));
+        assert!(!next.admit("d", None), "once across runs");
+        assert!(next.admit("e", None));
+        assert_eq!(next.state().0.untimed, ["d", "e"]);
         assert!(!shortened);
         assert_eq!(state.next_start(Duration::hours(1)), (state.until, true));
         assert_eq!(state.seen_since, None);

@@ -126,6 +126,41 @@ impl<W: Write> Entries<W> {
     }
 }
 
+/// An output started (see [`Entries::start`]) only when first used, so
+/// that nothing reaches it before there is something to write.
+pub(crate) enum Writer<W: Write> {
+    /// Not started yet.
+    Pending(W, Format),
+    /// Started.
+    Started(Entries<W>),
+    /// Failed to start.
+    Failed,
+}
+
+impl<W: Write> Writer<W> {
+    /// The entries' writer, started if need be.
+    pub(crate) fn started(&mut self) -> std::io::Result<&mut Entries<W>> {
+        if matches!(self, Self::Pending(..))
+            && let Self::Pending(out, format) = std::mem::replace(self, Self::Failed)
+        {
+            *self = Self::Started(Entries::start(out, format)?);
+        }
+        match self {
+            Self::Started(entries) => Ok(entries),
+            _ => Err(std::io::Error::other("the output could not be started")),
+        }
+    }
+
+    /// Starts the output if need be, ends it; gives the writer back.
+    pub(crate) fn finish(mut self) -> std::io::Result<W> {
+        self.started()?;
+        match self {
+            Self::Started(entries) => entries.finish(),
+            _ => Err(std::io::Error::other("the output could not be started")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

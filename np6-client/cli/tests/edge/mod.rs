@@ -40,6 +40,8 @@ pub struct Served {
     pub delay: std::time::Duration,
     /// `(startDate, endDate)` of each request.
     pub windows: Vec<Window>,
+    /// The ids of entries without a timestamp, in every answer.
+    pub untimed: Vec<String>,
 }
 
 /// A loopback NP6 redlist (`np6_checks::loopback`): the entries in the
@@ -113,12 +115,18 @@ fn answer(served: &Mutex<Served>, ends: Ends, request: &Received) -> (Reply, std
         let before = end.is_none_or(|e| if ends.end { at <= e } else { at < e });
         after && before
     };
-    let body: Vec<serde_json::Value> = served
+    let mut body: Vec<serde_json::Value> = served
         .entries
         .iter()
         .filter(|(_, at)| inside(*at))
         .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at.to_rfc3339()}))
         .collect();
+    body.extend(
+        served
+            .untimed
+            .iter()
+            .map(|id| serde_json::json!({"id": id, "origin": 1, "timestamp": null})),
+    );
     let body = serde_json::to_vec(&body).unwrap_or_default();
     (Reply::json(Bytes::from(body)), delay)
 }
