@@ -1,0 +1,526 @@
+//! A crate's public API as sorted lines of text, from its rustdoc JSON
+//! (`rustdoc_types::Crate`): one line per public item reachable from the
+//! crate root under each path a consumer can name it by (modules,
+//! re-exports), with its signature. Fields, variants, inherent methods and
+//! trait impls are listed under their type; blanket impls (`From<T>`,
+//! `Into<U>`... that every type gets) are left out.
+
+use std::collections::{BTreeSet, HashSet};
+
+use rustdoc_types::{
+    Attribute, Crate, GenericArg, GenericArgs, GenericBound, GenericParamDef, GenericParamDefKind,
+    Generics, Id, Item, ItemEnum, Path, StructKind, Term, Type, VariantKind, Visibility,
+    WherePredicate,
+};
+
+/// Every public item of `krate`, one line each, sorted.
+pub fn lines(krate: &Crate) -> Vec<String> {
+    let mut walk = Walk {
+        krate,
+        lines: BTreeSet::new(),
+        modules: HashSet::new(),
+    };
+    if let Some(root) = krate.index.get(&krate.root) {
+        let name = root.name.clone().unwrap_or_default();
+        walk.item(root, &name);
+    }
+    walk.lines.into_iter().collect()
+}
+
+fn get<'a>(krate: &'a Crate, id: &Id) -> Option<&'a Item> {
+    krate.index.get(id)
+}
+
+struct Walk<'a> {
+    krate: &'a Crate,
+    lines: BTreeSet<String>,
+    /// Modules entered, by id and path: a re-export cycle ends here.
+    modules: HashSet<(u32, String)>,
+}
+
+impl<'a> Walk<'a> {
+    fn push(&mut self, item: &Item, line: String) {
+        let non_exhaustive = item
+            .attrs
+            .iter()
+            .any(|a| matches!(a, Attribute::NonExhaustive));
+        self.lines.insert(if non_exhaustive {
+            format!("#[non_exhaustive] {line}")
+        } else {
+            line
+        });
+    }
+
+    /// Lists `item`, reachable as `path`.
+    fn item(&mut self, item: &Item, path: &str) {
+        let krate = self.krate;
+        match &item.inner {
+            ItemEnum::Module(module) => {
+                if !self.modules.insert((item.id.0, path.to_owned())) {
+                    return;
+                }
+                self.push(item, format!("pub mod {path}"));
+                for id in &module.items {
+                    self.member(id, path);
+                }
+            }
+            ItemEnum::Struct(s) => {
+                let generics = params(&s.generics.params);
+                self.push(item, format!("pub struct {path}{generics}"));
+                match &s.kind {
+                    StructKind::Unit => {}
+                    StructKind::Tuple(fields) => {
+                        for (i, id) in fields.iter().enumerate() {
+                            if let Some(field) = id.as_ref().and_then(|id| get(krate, id)) {
+                                self.field(field, &format!("{path}::{i}"));
+                            }
+                        }
+                    }
+                    StructKind::Plain { fields, .. } => {
+                        for field in fields.iter().filter_map(|id| get(krate, id)) {
+                            let name = field.name.clone().unwrap_or_default();
+                            self.field(field, &format!("{path}::{name}"));
+                        }
+                    }
+                }
+                self.impls(&s.impls, path);
+            }
+            ItemEnum::Enum(e) => {
+                let generics = params(&e.generics.params);
+                self.push(item, format!("pub enum {path}{generics}"));
+                for variant in e.variants.iter().filter_map(|id| get(krate, id)) {
+                    let name = variant.name.clone().unwrap_or_default();
+                    self.variant(variant, &format!("{path}::{name}"));
+                }
+                self.impls(&e.impls, path);
+            }
+            ItemEnum::Union(u) => {
+                self.push(
+                    item,
+                    format!("pub union {path}{}", params(&u.generics.params)),
+                );
+                self.impls(&u.impls, path);
+            }
+            ItemEnum::Function(f) => {
+                let line = function(path, f);
+                self.push(item, line);
+            }
+            ItemEnum::Trait(t) => {
+                let unsafety = if t.is_unsafe { "unsafe " } else { "" };
+                let mut line = format!("pub {unsafety}trait {path}{}", params(&t.generics.params));
+                if !t.bounds.is_empty() {
+                    line.push_str(&format!(": {}", bounds(&t.bounds)));
+                }
+                self.push(item, line);
+                for member in t.items.iter().filter_map(|id| get(krate, id)) {
+                    let name = member.name.clone().unwrap_or_default();
+                    self.assoc(member, &format!("{path}::{name}"));
+                }
+            }
+            ItemEnum::TypeAlias(t) => {
+                let line = format!(
+                    "pub type {path}{} = {}",
+                    params(&t.generics.params),
+                    ty(&t.type_)
+                );
+                self.push(item, line);
+            }
+            ItemEnum::Constant { type_, .. } => {
+                self.push(item, format!("pub const {path}: {}", ty(type_)));
+            }
+            ItemEnum::Static(s) => {
+                let mutability = if s.is_mutable { "mut " } else { "" };
+                self.push(
+                    item,
+                    format!("pub static {mutability}{path}: {}", ty(&s.type_)),
+                );
+            }
+            ItemEnum::Macro(_) | ItemEnum::ProcMacro(_) => {
+                self.push(item, format!("macro {path}!"));
+            }
+            ItemEnum::TraitAlias(_) => self.push(item, format!("pub trait {path} = ..")),
+            ItemEnum::ExternType => self.push(item, format!("pub type {path}")),
+            _ => {}
+        }
+    }
+
+    /// A member of a module at `path`: a public item, or a re-export.
+    fn member(&mut self, id: &Id, path: &str) {
+        let krate = self.krate;
+        let Some(item) = get(krate, id) else { return };
+        if !matches!(item.visibility, Visibility::Public) {
+            return;
+        }
+        if let ItemEnum::Use(import) = &item.inner {
+            let target = import.id.as_ref().and_then(|id| get(krate, id));
+            match (target, import.is_glob) {
+                (Some(target), true) => {
+                    if let ItemEnum::Module(module) = &target.inner {
+                        for id in &module.items {
+                            self.member(id, path);
+                        }
+                    }
+                }
+                (Some(target), false) => {
+                    self.item(target, &format!("{path}::{}", import.name));
+                }
+                (None, _) => {
+                    let glob = if import.is_glob { "::*" } else { "" };
+                    self.lines.insert(format!(
+                        "pub use {path}::{} = {}{glob}",
+                        import.name, import.source
+                    ));
+                }
+            }
+            return;
+        }
+        let name = item.name.clone().unwrap_or_default();
+        self.item(item, &format!("{path}::{name}"));
+    }
+
+    fn field(&mut self, field: &Item, path: &str) {
+        if let (Visibility::Public, ItemEnum::StructField(t)) = (&field.visibility, &field.inner) {
+            self.push(field, format!("pub {path}: {}", ty(t)));
+        }
+    }
+
+    fn variant(&mut self, variant: &Item, path: &str) {
+        let krate = self.krate;
+        let ItemEnum::Variant(v) = &variant.inner else {
+            return;
+        };
+        let shape = match &v.kind {
+            VariantKind::Plain => String::new(),
+            VariantKind::Tuple(fields) => {
+                let types: Vec<String> = fields
+                    .iter()
+                    .map(|id| match id.as_ref().and_then(|id| get(krate, id)) {
+                        Some(Item {
+                            inner: ItemEnum::StructField(t),
+                            ..
+                        }) => ty(t),
+                        _ => "_".to_owned(),
+                    })
+                    .collect();
+                format!("({})", types.join(", "))
+            }
+            VariantKind::Struct { fields, .. } => {
+                for field in fields.iter().filter_map(|id| get(krate, id)) {
+                    if let ItemEnum::StructField(t) = &field.inner {
+                        let name = field.name.clone().unwrap_or_default();
+                        self.push(field, format!("pub {path}::{name}: {}", ty(t)));
+                    }
+                }
+                " { .. }".to_owned()
+            }
+        };
+        self.push(variant, format!("pub {path}{shape}"));
+    }
+
+    /// The impls of the type at `path`: inherent items one by one, trait
+    /// impls as one line each; blanket impls left out.
+    fn impls(&mut self, ids: &[Id], path: &str) {
+        let krate = self.krate;
+        for item in ids.iter().filter_map(|id| get(krate, id)) {
+            let ItemEnum::Impl(imp) = &item.inner else {
+                continue;
+            };
+            if imp.blanket_impl.is_some() {
+                continue;
+            }
+            match &imp.trait_ {
+                Some(trait_) => {
+                    let negative = if imp.is_negative { "!" } else { "" };
+                    let generics = params(&imp.generics.params);
+                    // The type by the path it was reached by, with its
+                    // arguments: `Bounce` alone could be any `Bounce`.
+                    let for_ = match &imp.for_ {
+                        Type::ResolvedPath(p) => {
+                            let args = p.args.as_deref().map_or_else(String::new, generic_args);
+                            format!("{path}{args}")
+                        }
+                        other => ty(other),
+                    };
+                    self.lines.insert(format!(
+                        "impl{generics} {negative}{} for {for_}{}",
+                        path_text(trait_),
+                        where_clause(&imp.generics)
+                    ));
+                }
+                None => {
+                    for member in imp.items.iter().filter_map(|id| get(krate, id)) {
+                        if matches!(member.visibility, Visibility::Public) {
+                            let name = member.name.clone().unwrap_or_default();
+                            self.assoc(member, &format!("{path}::{name}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An associated item (of an impl or a trait).
+    fn assoc(&mut self, member: &Item, path: &str) {
+        let line = match &member.inner {
+            ItemEnum::Function(f) => function(path, f),
+            ItemEnum::AssocConst { type_, .. } => format!("pub const {path}: {}", ty(type_)),
+            ItemEnum::AssocType {
+                type_, bounds: b, ..
+            } => match type_ {
+                Some(t) => format!("pub type {path} = {}", ty(t)),
+                None if b.is_empty() => format!("pub type {path}"),
+                None => format!("pub type {path}: {}", bounds(b)),
+            },
+            _ => return,
+        };
+        self.push(member, line);
+    }
+}
+
+fn function(path: &str, f: &rustdoc_types::Function) -> String {
+    let mut qualifiers = String::new();
+    for (on, word) in [
+        (f.header.is_const, "const "),
+        (f.header.is_async, "async "),
+        (f.header.is_unsafe, "unsafe "),
+    ] {
+        if on {
+            qualifiers.push_str(word);
+        }
+    }
+    let inputs: Vec<String> = f
+        .sig
+        .inputs
+        .iter()
+        .map(|(name, t)| match (name.as_str(), t) {
+            ("self", Type::Generic(s)) if s == "Self" => "self".to_owned(),
+            (
+                "self",
+                Type::BorrowedRef {
+                    is_mutable, type_, ..
+                },
+            ) if matches!(type_.as_ref(), Type::Generic(s) if s == "Self") => {
+                if *is_mutable { "&mut self" } else { "&self" }.to_owned()
+            }
+            _ => format!("{name}: {}", ty(t)),
+        })
+        .collect();
+    let output = f
+        .sig
+        .output
+        .as_ref()
+        .map_or_else(String::new, |t| format!(" -> {}", ty(t)));
+    format!(
+        "pub {qualifiers}fn {path}{}({}){output}{}",
+        params(&f.generics.params),
+        inputs.join(", "),
+        where_clause(&f.generics)
+    )
+}
+
+/// `<'a, T: Bound>`, without the `impl Trait` arguments' synthetic ones.
+fn params(params: &[GenericParamDef]) -> String {
+    let shown: Vec<String> = params
+        .iter()
+        .filter_map(|p| match &p.kind {
+            GenericParamDefKind::Lifetime { outlives } if outlives.is_empty() => {
+                Some(p.name.clone())
+            }
+            GenericParamDefKind::Lifetime { outlives } => {
+                Some(format!("{}: {}", p.name, outlives.join(" + ")))
+            }
+            GenericParamDefKind::Type {
+                is_synthetic: true, ..
+            } => None,
+            GenericParamDefKind::Type {
+                bounds: b, default, ..
+            } => {
+                let mut text = p.name.clone();
+                if !b.is_empty() {
+                    text.push_str(&format!(": {}", bounds(b)));
+                }
+                if let Some(default) = default {
+                    text.push_str(&format!(" = {}", ty(default)));
+                }
+                Some(text)
+            }
+            GenericParamDefKind::Const { type_, .. } => {
+                Some(format!("const {}: {}", p.name, ty(type_)))
+            }
+        })
+        .collect();
+    if shown.is_empty() {
+        String::new()
+    } else {
+        format!("<{}>", shown.join(", "))
+    }
+}
+
+fn where_clause(generics: &Generics) -> String {
+    let predicates: Vec<String> = generics
+        .where_predicates
+        .iter()
+        .map(|p| match p {
+            WherePredicate::BoundPredicate {
+                type_, bounds: b, ..
+            } => {
+                format!("{}: {}", ty(type_), bounds(b))
+            }
+            WherePredicate::LifetimePredicate { lifetime, outlives } => {
+                format!("{lifetime}: {}", outlives.join(" + "))
+            }
+            WherePredicate::EqPredicate { lhs, rhs } => format!("{} = {}", ty(lhs), term(rhs)),
+        })
+        .collect();
+    if predicates.is_empty() {
+        String::new()
+    } else {
+        format!(" where {}", predicates.join(", "))
+    }
+}
+
+fn bounds(bounds: &[GenericBound]) -> String {
+    let texts: Vec<String> = bounds
+        .iter()
+        .map(|b| match b {
+            GenericBound::TraitBound {
+                trait_, modifier, ..
+            } => {
+                let maybe = match modifier {
+                    rustdoc_types::TraitBoundModifier::Maybe => "?",
+                    _ => "",
+                };
+                format!("{maybe}{}", path_text(trait_))
+            }
+            GenericBound::Outlives(lifetime) => lifetime.clone(),
+            GenericBound::Use(args) => {
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|a| match a {
+                        rustdoc_types::PreciseCapturingArg::Lifetime(l)
+                        | rustdoc_types::PreciseCapturingArg::Param(l) => l.clone(),
+                    })
+                    .collect();
+                format!("use<{}>", args.join(", "))
+            }
+        })
+        .collect();
+    texts.join(" + ")
+}
+
+fn path_text(path: &Path) -> String {
+    let args = path.args.as_deref().map_or_else(String::new, generic_args);
+    format!("{}{args}", path.path)
+}
+
+fn generic_args(args: &GenericArgs) -> String {
+    match args {
+        GenericArgs::AngleBracketed { args, constraints } => {
+            let mut texts: Vec<String> = args
+                .iter()
+                .map(|a| match a {
+                    GenericArg::Lifetime(l) => l.clone(),
+                    GenericArg::Type(t) => ty(t),
+                    GenericArg::Const(c) => c.expr.clone(),
+                    GenericArg::Infer => "_".to_owned(),
+                })
+                .collect();
+            for c in constraints {
+                texts.push(match &c.binding {
+                    rustdoc_types::AssocItemConstraintKind::Equality(t) => {
+                        format!("{} = {}", c.name, term(t))
+                    }
+                    rustdoc_types::AssocItemConstraintKind::Constraint(b) => {
+                        format!("{}: {}", c.name, bounds(b))
+                    }
+                });
+            }
+            if texts.is_empty() {
+                String::new()
+            } else {
+                format!("<{}>", texts.join(", "))
+            }
+        }
+        GenericArgs::Parenthesized { inputs, output } => {
+            let inputs: Vec<String> = inputs.iter().map(ty).collect();
+            let output = output
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" -> {}", ty(t)));
+            format!("({}){output}", inputs.join(", "))
+        }
+        GenericArgs::ReturnTypeNotation => "(..)".to_owned(),
+    }
+}
+
+fn term(term: &Term) -> String {
+    match term {
+        Term::Type(t) => ty(t),
+        Term::Constant(c) => c.expr.clone(),
+    }
+}
+
+/// A type as written in Rust.
+fn ty(t: &Type) -> String {
+    match t {
+        Type::ResolvedPath(path) => path_text(path),
+        Type::DynTrait(d) => {
+            let traits: Vec<String> = d.traits.iter().map(|p| path_text(&p.trait_)).collect();
+            let mut text = format!("dyn {}", traits.join(" + "));
+            if let Some(lifetime) = &d.lifetime {
+                text.push_str(&format!(" + {lifetime}"));
+            }
+            text
+        }
+        Type::Generic(name) | Type::Primitive(name) => name.clone(),
+        Type::FunctionPointer(f) => {
+            let inputs: Vec<String> = f.sig.inputs.iter().map(|(_, t)| ty(t)).collect();
+            let output = f
+                .sig
+                .output
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" -> {}", ty(t)));
+            format!("fn({}){output}", inputs.join(", "))
+        }
+        Type::Tuple(types) => {
+            let types: Vec<String> = types.iter().map(ty).collect();
+            format!("({})", types.join(", "))
+        }
+        Type::Slice(t) => format!("[{}]", ty(t)),
+        Type::Array { type_, len } => format!("[{}; {len}]", ty(type_)),
+        Type::Pat { type_, .. } => ty(type_),
+        Type::ImplTrait(b) => format!("impl {}", bounds(b)),
+        Type::Infer => "_".to_owned(),
+        Type::RawPointer { is_mutable, type_ } => {
+            format!(
+                "*{} {}",
+                if *is_mutable { "mut" } else { "const" },
+                ty(type_)
+            )
+        }
+        Type::BorrowedRef {
+            lifetime,
+            is_mutable,
+            type_,
+        } => {
+            let lifetime = lifetime
+                .as_ref()
+                .map_or_else(String::new, |l| format!("{l} "));
+            let mutability = if *is_mutable { "mut " } else { "" };
+            format!("&{lifetime}{mutability}{}", ty(type_))
+        }
+        Type::QualifiedPath {
+            name,
+            args,
+            self_type,
+            trait_,
+        } => {
+            let args = args.as_deref().map_or_else(String::new, generic_args);
+            match trait_ {
+                Some(trait_) => {
+                    format!("<{} as {}>::{name}{args}", ty(self_type), path_text(trait_))
+                }
+                None => format!("{}::{name}{args}", ty(self_type)),
+            }
+        }
+    }
+}
