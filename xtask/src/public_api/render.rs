@@ -5,7 +5,7 @@
 //! trait impls are listed under their type; blanket impls (`From<T>`,
 //! `Into<U>`... that every type gets) are left out.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rustdoc_types::{
     Attribute, Crate, GenericArg, GenericArgs, GenericBound, GenericParamDef, GenericParamDefKind,
@@ -15,8 +15,17 @@ use rustdoc_types::{
 
 /// Every public item of `krate`, one line each, sorted.
 pub fn lines(krate: &Crate) -> Vec<String> {
+    // Twice: the first walk finds the public path of every item, by which
+    // the second names the types in signatures.
+    let first = walk(krate, HashMap::new());
+    let second = walk(krate, first.names.public);
+    second.lines.into_iter().collect()
+}
+
+fn walk(krate: &Crate, public: HashMap<Id, String>) -> Walk<'_> {
     let mut walk = Walk {
         krate,
+        names: Names { public },
         lines: BTreeSet::new(),
         modules: HashSet::new(),
     };
@@ -24,7 +33,13 @@ pub fn lines(krate: &Crate) -> Vec<String> {
         let name = root.name.clone().unwrap_or_default();
         walk.item(root, &name);
     }
-    walk.lines.into_iter().collect()
+    walk
+}
+
+/// How types are named in signatures: the crate's own items by their
+/// public path (the shortest), others as the source wrote them.
+struct Names {
+    public: HashMap<Id, String>,
 }
 
 fn get<'a>(krate: &'a Crate, id: &Id) -> Option<&'a Item> {
@@ -33,6 +48,7 @@ fn get<'a>(krate: &'a Crate, id: &Id) -> Option<&'a Item> {
 
 struct Walk<'a> {
     krate: &'a Crate,
+    names: Names,
     lines: BTreeSet<String>,
     /// Modules entered, by id and path: a re-export cycle ends here.
     modules: HashSet<(u32, String)>,
@@ -54,6 +70,16 @@ impl<'a> Walk<'a> {
     /// Lists `item`, reachable as `path`.
     fn item(&mut self, item: &Item, path: &str) {
         let krate = self.krate;
+        let known = self
+            .names
+            .public
+            .entry(item.id)
+            .or_insert_with(|| path.to_owned());
+        let shorter =
+            (path.matches("::").count(), path) < (known.matches("::").count(), known.as_str());
+        if shorter {
+            *known = path.to_owned();
+        }
         match &item.inner {
             ItemEnum::Module(module) => {
                 if !self.modules.insert((item.id.0, path.to_owned())) {
@@ -65,7 +91,7 @@ impl<'a> Walk<'a> {
                 }
             }
             ItemEnum::Struct(s) => {
-                let generics = params(&s.generics.params);
+                let generics = params(&self.names, &s.generics.params);
                 self.push(item, format!("pub struct {path}{generics}"));
                 match &s.kind {
                     StructKind::Unit => {}
@@ -86,7 +112,7 @@ impl<'a> Walk<'a> {
                 self.impls(&s.impls, path);
             }
             ItemEnum::Enum(e) => {
-                let generics = params(&e.generics.params);
+                let generics = params(&self.names, &e.generics.params);
                 self.push(item, format!("pub enum {path}{generics}"));
                 for variant in e.variants.iter().filter_map(|id| get(krate, id)) {
                     let name = variant.name.clone().unwrap_or_default();
@@ -97,19 +123,25 @@ impl<'a> Walk<'a> {
             ItemEnum::Union(u) => {
                 self.push(
                     item,
-                    format!("pub union {path}{}", params(&u.generics.params)),
+                    format!(
+                        "pub union {path}{}",
+                        params(&self.names, &u.generics.params)
+                    ),
                 );
                 self.impls(&u.impls, path);
             }
             ItemEnum::Function(f) => {
-                let line = function(path, f);
+                let line = function(&self.names, path, f);
                 self.push(item, line);
             }
             ItemEnum::Trait(t) => {
                 let unsafety = if t.is_unsafe { "unsafe " } else { "" };
-                let mut line = format!("pub {unsafety}trait {path}{}", params(&t.generics.params));
+                let mut line = format!(
+                    "pub {unsafety}trait {path}{}",
+                    params(&self.names, &t.generics.params)
+                );
                 if !t.bounds.is_empty() {
-                    line.push_str(&format!(": {}", bounds(&t.bounds)));
+                    line.push_str(&format!(": {}", bounds(&self.names, &t.bounds)));
                 }
                 self.push(item, line);
                 for member in t.items.iter().filter_map(|id| get(krate, id)) {
@@ -120,19 +152,25 @@ impl<'a> Walk<'a> {
             ItemEnum::TypeAlias(t) => {
                 let line = format!(
                     "pub type {path}{} = {}",
-                    params(&t.generics.params),
-                    ty(&t.type_)
+                    params(&self.names, &t.generics.params),
+                    ty(&self.names, &t.type_)
                 );
                 self.push(item, line);
             }
             ItemEnum::Constant { type_, .. } => {
-                self.push(item, format!("pub const {path}: {}", ty(type_)));
+                self.push(
+                    item,
+                    format!("pub const {path}: {}", ty(&self.names, type_)),
+                );
             }
             ItemEnum::Static(s) => {
                 let mutability = if s.is_mutable { "mut " } else { "" };
                 self.push(
                     item,
-                    format!("pub static {mutability}{path}: {}", ty(&s.type_)),
+                    format!(
+                        "pub static {mutability}{path}: {}",
+                        ty(&self.names, &s.type_)
+                    ),
                 );
             }
             ItemEnum::Macro(_) | ItemEnum::ProcMacro(_) => {
@@ -180,7 +218,7 @@ impl<'a> Walk<'a> {
 
     fn field(&mut self, field: &Item, path: &str) {
         if let (Visibility::Public, ItemEnum::StructField(t)) = (&field.visibility, &field.inner) {
-            self.push(field, format!("pub {path}: {}", ty(t)));
+            self.push(field, format!("pub {path}: {}", ty(&self.names, t)));
         }
     }
 
@@ -198,7 +236,7 @@ impl<'a> Walk<'a> {
                         Some(Item {
                             inner: ItemEnum::StructField(t),
                             ..
-                        }) => ty(t),
+                        }) => ty(&self.names, t),
                         _ => "_".to_owned(),
                     })
                     .collect();
@@ -208,7 +246,7 @@ impl<'a> Walk<'a> {
                 for field in fields.iter().filter_map(|id| get(krate, id)) {
                     if let ItemEnum::StructField(t) = &field.inner {
                         let name = field.name.clone().unwrap_or_default();
-                        self.push(field, format!("pub {path}::{name}: {}", ty(t)));
+                        self.push(field, format!("pub {path}::{name}: {}", ty(&self.names, t)));
                     }
                 }
                 " { .. }".to_owned()
@@ -231,20 +269,23 @@ impl<'a> Walk<'a> {
             match &imp.trait_ {
                 Some(trait_) => {
                     let negative = if imp.is_negative { "!" } else { "" };
-                    let generics = params(&imp.generics.params);
+                    let generics = params(&self.names, &imp.generics.params);
                     // The type by the path it was reached by, with its
                     // arguments: `Bounce` alone could be any `Bounce`.
                     let for_ = match &imp.for_ {
                         Type::ResolvedPath(p) => {
-                            let args = p.args.as_deref().map_or_else(String::new, generic_args);
+                            let args = p
+                                .args
+                                .as_deref()
+                                .map_or_else(String::new, |a| generic_args(&self.names, a));
                             format!("{path}{args}")
                         }
-                        other => ty(other),
+                        other => ty(&self.names, other),
                     };
                     self.lines.insert(format!(
                         "impl{generics} {negative}{} for {for_}{}",
-                        path_text(trait_),
-                        where_clause(&imp.generics)
+                        path_text(&self.names, trait_),
+                        where_clause(&self.names, &imp.generics)
                     ));
                 }
                 None => {
@@ -262,14 +303,16 @@ impl<'a> Walk<'a> {
     /// An associated item (of an impl or a trait).
     fn assoc(&mut self, member: &Item, path: &str) {
         let line = match &member.inner {
-            ItemEnum::Function(f) => function(path, f),
-            ItemEnum::AssocConst { type_, .. } => format!("pub const {path}: {}", ty(type_)),
+            ItemEnum::Function(f) => function(&self.names, path, f),
+            ItemEnum::AssocConst { type_, .. } => {
+                format!("pub const {path}: {}", ty(&self.names, type_))
+            }
             ItemEnum::AssocType {
                 type_, bounds: b, ..
             } => match type_ {
-                Some(t) => format!("pub type {path} = {}", ty(t)),
+                Some(t) => format!("pub type {path} = {}", ty(&self.names, t)),
                 None if b.is_empty() => format!("pub type {path}"),
-                None => format!("pub type {path}: {}", bounds(b)),
+                None => format!("pub type {path}: {}", bounds(&self.names, b)),
             },
             _ => return,
         };
@@ -277,7 +320,7 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn function(path: &str, f: &rustdoc_types::Function) -> String {
+fn function(k: &Names, path: &str, f: &rustdoc_types::Function) -> String {
     let mut qualifiers = String::new();
     for (on, word) in [
         (f.header.is_const, "const "),
@@ -302,24 +345,24 @@ fn function(path: &str, f: &rustdoc_types::Function) -> String {
             ) if matches!(type_.as_ref(), Type::Generic(s) if s == "Self") => {
                 if *is_mutable { "&mut self" } else { "&self" }.to_owned()
             }
-            _ => format!("{name}: {}", ty(t)),
+            _ => format!("{name}: {}", ty(k, t)),
         })
         .collect();
     let output = f
         .sig
         .output
         .as_ref()
-        .map_or_else(String::new, |t| format!(" -> {}", ty(t)));
+        .map_or_else(String::new, |t| format!(" -> {}", ty(k, t)));
     format!(
         "pub {qualifiers}fn {path}{}({}){output}{}",
-        params(&f.generics.params),
+        params(k, &f.generics.params),
         inputs.join(", "),
-        where_clause(&f.generics)
+        where_clause(k, &f.generics)
     )
 }
 
 /// `<'a, T: Bound>`, without the `impl Trait` arguments' synthetic ones.
-fn params(params: &[GenericParamDef]) -> String {
+fn params(k: &Names, params: &[GenericParamDef]) -> String {
     let shown: Vec<String> = params
         .iter()
         .filter_map(|p| match &p.kind {
@@ -337,15 +380,15 @@ fn params(params: &[GenericParamDef]) -> String {
             } => {
                 let mut text = p.name.clone();
                 if !b.is_empty() {
-                    text.push_str(&format!(": {}", bounds(b)));
+                    text.push_str(&format!(": {}", bounds(k, b)));
                 }
                 if let Some(default) = default {
-                    text.push_str(&format!(" = {}", ty(default)));
+                    text.push_str(&format!(" = {}", ty(k, default)));
                 }
                 Some(text)
             }
             GenericParamDefKind::Const { type_, .. } => {
-                Some(format!("const {}: {}", p.name, ty(type_)))
+                Some(format!("const {}: {}", p.name, ty(k, type_)))
             }
         })
         .collect();
@@ -356,7 +399,7 @@ fn params(params: &[GenericParamDef]) -> String {
     }
 }
 
-fn where_clause(generics: &Generics) -> String {
+fn where_clause(k: &Names, generics: &Generics) -> String {
     let predicates: Vec<String> = generics
         .where_predicates
         .iter()
@@ -364,12 +407,14 @@ fn where_clause(generics: &Generics) -> String {
             WherePredicate::BoundPredicate {
                 type_, bounds: b, ..
             } => {
-                format!("{}: {}", ty(type_), bounds(b))
+                format!("{}: {}", ty(k, type_), bounds(k, b))
             }
             WherePredicate::LifetimePredicate { lifetime, outlives } => {
                 format!("{lifetime}: {}", outlives.join(" + "))
             }
-            WherePredicate::EqPredicate { lhs, rhs } => format!("{} = {}", ty(lhs), term(rhs)),
+            WherePredicate::EqPredicate { lhs, rhs } => {
+                format!("{} = {}", ty(k, lhs), term(k, rhs))
+            }
         })
         .collect();
     if predicates.is_empty() {
@@ -379,7 +424,7 @@ fn where_clause(generics: &Generics) -> String {
     }
 }
 
-fn bounds(bounds: &[GenericBound]) -> String {
+fn bounds(k: &Names, bounds: &[GenericBound]) -> String {
     let texts: Vec<String> = bounds
         .iter()
         .map(|b| match b {
@@ -390,7 +435,7 @@ fn bounds(bounds: &[GenericBound]) -> String {
                     rustdoc_types::TraitBoundModifier::Maybe => "?",
                     _ => "",
                 };
-                format!("{maybe}{}", path_text(trait_))
+                format!("{maybe}{}", path_text(k, trait_))
             }
             GenericBound::Outlives(lifetime) => lifetime.clone(),
             GenericBound::Use(args) => {
@@ -408,19 +453,28 @@ fn bounds(bounds: &[GenericBound]) -> String {
     texts.join(" + ")
 }
 
-fn path_text(path: &Path) -> String {
-    let args = path.args.as_deref().map_or_else(String::new, generic_args);
-    format!("{}{args}", path.path)
+/// A path: an item of the crate by its public path (`np6_client::Error`,
+/// whatever the source wrote: `crate::Error`), another as written.
+fn path_text(k: &Names, path: &Path) -> String {
+    let args = path
+        .args
+        .as_deref()
+        .map_or_else(String::new, |a| generic_args(k, a));
+    let name = k.public.get(&path.id).map_or_else(
+        || path.path.trim_start_matches("::").to_owned(),
+        Clone::clone,
+    );
+    format!("{name}{args}")
 }
 
-fn generic_args(args: &GenericArgs) -> String {
+fn generic_args(k: &Names, args: &GenericArgs) -> String {
     match args {
         GenericArgs::AngleBracketed { args, constraints } => {
             let mut texts: Vec<String> = args
                 .iter()
                 .map(|a| match a {
                     GenericArg::Lifetime(l) => l.clone(),
-                    GenericArg::Type(t) => ty(t),
+                    GenericArg::Type(t) => ty(k, t),
                     GenericArg::Const(c) => c.expr.clone(),
                     GenericArg::Infer => "_".to_owned(),
                 })
@@ -428,10 +482,10 @@ fn generic_args(args: &GenericArgs) -> String {
             for c in constraints {
                 texts.push(match &c.binding {
                     rustdoc_types::AssocItemConstraintKind::Equality(t) => {
-                        format!("{} = {}", c.name, term(t))
+                        format!("{} = {}", c.name, term(k, t))
                     }
                     rustdoc_types::AssocItemConstraintKind::Constraint(b) => {
-                        format!("{}: {}", c.name, bounds(b))
+                        format!("{}: {}", c.name, bounds(k, b))
                     }
                 });
             }
@@ -442,29 +496,29 @@ fn generic_args(args: &GenericArgs) -> String {
             }
         }
         GenericArgs::Parenthesized { inputs, output } => {
-            let inputs: Vec<String> = inputs.iter().map(ty).collect();
+            let inputs: Vec<String> = inputs.iter().map(|t| ty(k, t)).collect();
             let output = output
                 .as_ref()
-                .map_or_else(String::new, |t| format!(" -> {}", ty(t)));
+                .map_or_else(String::new, |t| format!(" -> {}", ty(k, t)));
             format!("({}){output}", inputs.join(", "))
         }
         GenericArgs::ReturnTypeNotation => "(..)".to_owned(),
     }
 }
 
-fn term(term: &Term) -> String {
+fn term(k: &Names, term: &Term) -> String {
     match term {
-        Term::Type(t) => ty(t),
+        Term::Type(t) => ty(k, t),
         Term::Constant(c) => c.expr.clone(),
     }
 }
 
 /// A type as written in Rust.
-fn ty(t: &Type) -> String {
+fn ty(k: &Names, t: &Type) -> String {
     match t {
-        Type::ResolvedPath(path) => path_text(path),
+        Type::ResolvedPath(path) => path_text(k, path),
         Type::DynTrait(d) => {
-            let traits: Vec<String> = d.traits.iter().map(|p| path_text(&p.trait_)).collect();
+            let traits: Vec<String> = d.traits.iter().map(|p| path_text(k, &p.trait_)).collect();
             let mut text = format!("dyn {}", traits.join(" + "));
             if let Some(lifetime) = &d.lifetime {
                 text.push_str(&format!(" + {lifetime}"));
@@ -473,28 +527,28 @@ fn ty(t: &Type) -> String {
         }
         Type::Generic(name) | Type::Primitive(name) => name.clone(),
         Type::FunctionPointer(f) => {
-            let inputs: Vec<String> = f.sig.inputs.iter().map(|(_, t)| ty(t)).collect();
+            let inputs: Vec<String> = f.sig.inputs.iter().map(|(_, t)| ty(k, t)).collect();
             let output = f
                 .sig
                 .output
                 .as_ref()
-                .map_or_else(String::new, |t| format!(" -> {}", ty(t)));
+                .map_or_else(String::new, |t| format!(" -> {}", ty(k, t)));
             format!("fn({}){output}", inputs.join(", "))
         }
         Type::Tuple(types) => {
-            let types: Vec<String> = types.iter().map(ty).collect();
+            let types: Vec<String> = types.iter().map(|t| ty(k, t)).collect();
             format!("({})", types.join(", "))
         }
-        Type::Slice(t) => format!("[{}]", ty(t)),
-        Type::Array { type_, len } => format!("[{}; {len}]", ty(type_)),
-        Type::Pat { type_, .. } => ty(type_),
-        Type::ImplTrait(b) => format!("impl {}", bounds(b)),
+        Type::Slice(t) => format!("[{}]", ty(k, t)),
+        Type::Array { type_, len } => format!("[{}; {len}]", ty(k, type_)),
+        Type::Pat { type_, .. } => ty(k, type_),
+        Type::ImplTrait(b) => format!("impl {}", bounds(k, b)),
         Type::Infer => "_".to_owned(),
         Type::RawPointer { is_mutable, type_ } => {
             format!(
                 "*{} {}",
                 if *is_mutable { "mut" } else { "const" },
-                ty(type_)
+                ty(k, type_)
             )
         }
         Type::BorrowedRef {
@@ -506,7 +560,7 @@ fn ty(t: &Type) -> String {
                 .as_ref()
                 .map_or_else(String::new, |l| format!("{l} "));
             let mutability = if *is_mutable { "mut " } else { "" };
-            format!("&{lifetime}{mutability}{}", ty(type_))
+            format!("&{lifetime}{mutability}{}", ty(k, type_))
         }
         Type::QualifiedPath {
             name,
@@ -514,12 +568,18 @@ fn ty(t: &Type) -> String {
             self_type,
             trait_,
         } => {
-            let args = args.as_deref().map_or_else(String::new, generic_args);
+            let args = args
+                .as_deref()
+                .map_or_else(String::new, |a| generic_args(k, a));
             match trait_ {
                 Some(trait_) => {
-                    format!("<{} as {}>::{name}{args}", ty(self_type), path_text(trait_))
+                    format!(
+                        "<{} as {}>::{name}{args}",
+                        ty(k, self_type),
+                        path_text(k, trait_)
+                    )
                 }
-                None => format!("{}::{name}{args}", ty(self_type)),
+                None => format!("{}::{name}{args}", ty(k, self_type)),
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The listing of a small crate, documented by the rustdoc of the
 //! toolchain that runs the tests (a second or so): what a consumer can
-//! name is listed with its signature, nothing private is.
+//! name is listed with its signature (the crate's own types by their
+//! public path), and nothing private is.
 
 use super::{difference, listing, parse};
 
@@ -14,6 +15,7 @@ pub mod types {
     impl Bounce {
         pub fn new(field_id: i32) -> Self { Self { field_id: Some(field_id), hidden: 0 } }
         pub async fn send(&self, key: &str) -> Result<(), String> { let _ = key; Ok(()) }
+        pub fn kind(&self) -> Kind { Kind::Hard }
         fn private(&self) {}
     }
     pub enum Kind { Hard, Other(String), Detailed { code: u16 } }
@@ -65,6 +67,7 @@ fn a_small_crate_lists_what_a_consumer_can_name() {
         "pub small::types::Kind::Detailed { .. }",
         "pub small::types::Kind::Detailed::code: u16",
         "pub enum small::BounceKind",
+        "pub fn small::types::Bounce::kind(&self) -> small::BounceKind",
         "pub const small::VERSION: &str",
         "pub trait small::Sealed: Clone",
         "pub fn small::Sealed::name(&self) -> &'static str",
