@@ -8,6 +8,7 @@
 //! `rustdoc-types` at the format version the toolchain writes.
 
 mod render;
+mod signature;
 
 use std::path::Path;
 
