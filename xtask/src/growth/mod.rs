@@ -174,6 +174,16 @@ pub(crate) fn rustdoc_json(
         .current_dir(checkout)
         .args(["rustdoc", "--quiet", "--package", "np6-client", "--lib"])
         .env("CARGO_TARGET_DIR", &target);
+    if checkout != root {
+        // cargo names a path package's build folders after its path inside
+        // its workspace, the same in both checkouts: a profile setting of
+        // np6-client's own gives the other checkout's np6-client folders of
+        // its own (its dependencies are still shared).
+        command.args([
+            "--config",
+            "profile.dev.package.np6-client.codegen-units=255",
+        ]);
+    }
     for feature in features {
         command.args(["--features", feature]);
     }
