@@ -20,6 +20,8 @@
 //! - `open_enums.rs`: the spec's `x-extensible-enum` schemas as Rust enums
 //!   that keep unknown values;
 //! - `operations.rs`: the operation table and `Client::call_operation`;
+//! - `descriptions.rs`: the public descriptions of the operations
+//!   (`np6_client::operations()`) and the spec's version;
 //! - `requests.rs`: one public method per operation on `np6_client::Client`
 //!   and its request builder, with the argument checks the spec asks for;
 //! - `constructors.rs`: `new` and `with_*` for every generated struct;
@@ -39,6 +41,9 @@ mod codegen;
 #[cfg(feature = "codegen")]
 #[path = "build/constructors.rs"]
 mod constructors;
+#[cfg(feature = "codegen")]
+#[path = "build/descriptions.rs"]
+mod descriptions;
 #[path = "src/files.rs"]
 mod files;
 #[path = "build/fingerprint.rs"]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{BuildResult, constructors, mock_ext, normalize, open_enum, operations};
+use crate::{BuildResult, constructors, descriptions, mock_ext, normalize, open_enum, operations};
 
 /// The `JsonSchema` derive of every generated type, behind the `schemars`
 /// feature (`open_enum.rs` puts its hand-written impls behind it too).
@@ -83,6 +83,10 @@ pub(crate) fn run(spec_path: &Path, dir: &Path, mock: bool) -> BuildResult<()> {
         .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
     write(&dir.join("operations.rs"), &syn::parse2(api.operations)?)?;
     write(&dir.join("requests.rs"), &syn::parse2(api.requests)?)?;
+    write(
+        &dir.join("descriptions.rs"),
+        &syn::parse2(descriptions::generate(&spec))?,
+    )?;
     write(
         &dir.join("constructors.rs"),
         &syn::parse2(constructors::generate(&generated))?,

@@ -132,6 +132,10 @@ fn generate_one(open: &OpenEnum) -> TokenStream {
                 }
 
                 impl #name {
+                    /// The values this version of the client knows, as sent on
+                    /// the wire, in the spec's order (a newer spec may add some).
+                    pub const KNOWN: &'static [&'static str] = &[#( #wire, )*];
+
                     /// The value as sent on the wire.
                     pub fn as_str(&self) -> &str {
                         match self {

@@ -1,9 +1,8 @@
 //! The operation table (`np6_client::spec::OPERATIONS`), the request
 //! builders of `np6_client::requests` (see `requests.rs`), and
 //! `Client::call_operation`, which drives any operation by its
-//! `operationId` with JSON arguments. What exists only for the np6-rs
-//! tools (`call_operation`, `API_VERSION`) is generated under
-//! `#[cfg(feature = "fixtures")]`: out of the default public API.
+//! `operationId` with JSON arguments (public: the operations it takes are
+//! those `np6_client::operations()` describes).
 //!
 //! The table is data only (it goes into `spec`, which imports nothing of
 //! the crate); everything that calls the client goes into `requests`.
@@ -43,12 +42,7 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
         table.push(table_entry(op, &method_name, empty_success));
     }
     let header = &spec.api_key_header;
-    let version = &spec.version;
     let operations = quote! {
-        /// The spec's `info.version`, sent by every request as `api-version`.
-        #[cfg(feature = "fixtures")]
-        pub const API_VERSION: &str = #version;
-
         /// The header that carries the API key (the spec's `apiKey` security scheme).
         pub const API_KEY_HEADER: &str = #header;
 
@@ -63,7 +57,8 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
             /// the same way (fixture replay, command lines); code that knows
             /// the operation should call its typed method.
             ///
-            /// For the np6-rs tools (feature `fixtures`); not covered by semver.
+            /// The operations, their parameters and bodies are described by
+            /// [`operations()`](crate::operations).
             ///
             /// ```no_run
             /// # async fn run(client: np6_client::Client) -> Result<(), np6_client::Error> {
@@ -77,7 +72,6 @@ pub fn generate(spec: &Spec, adapted: &Adapted, generated: &syn::File) -> BuildR
             /// `InvalidArgument` for an unknown operation or an argument that
             /// does not decode as the parameter's type; otherwise those of the
             /// typed method.
-            #[cfg(feature = "fixtures")]
             #[allow(clippy::let_unit_value)]
             pub async fn call_operation(
                 &self,

@@ -327,7 +327,6 @@ pub(crate) fn invalid_argument(operation: &'static str, message: impl Into<Strin
 }
 
 /// `Client::call_operation` was given an id the spec does not have.
-#[cfg(feature = "fixtures")]
 pub(crate) fn unknown_operation(id: &str) -> Error {
     Error::new(
         ErrorKind::InvalidArgument,
@@ -347,7 +346,6 @@ pub(crate) fn decode(operation: &'static str, message: String, answered: Answere
 }
 
 /// `Client::call_operation` cannot give the typed result back as JSON.
-#[cfg(feature = "fixtures")]
 pub(crate) fn result_not_json(operation: &'static str, source: serde_json::Error) -> Error {
     let message = format!("the result cannot be given as JSON: {source}");
     let mut error = Error::new(ErrorKind::Decode, Some(operation), message);

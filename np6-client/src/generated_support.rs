@@ -95,7 +95,6 @@ pub(crate) fn whole_seconds(value: &DateTime<Utc>) -> DateTime<Utc> {
 /// missing one decodes from `null` (so an optional parameter is `None`).
 /// serde's message quotes the value, so any echo of `client`'s key in it
 /// is masked.
-#[cfg(feature = "fixtures")]
 pub(crate) fn arg<T: serde::de::DeserializeOwned>(
     client: &crate::Client,
     op: &Operation,
@@ -116,19 +115,16 @@ pub(crate) fn arg<T: serde::de::DeserializeOwned>(
 
 /// `call_operation`'s answer to an `operationId` the spec lacks. The id is
 /// the caller's text, quoted, so any echo of `client`'s key in it is masked.
-#[cfg(feature = "fixtures")]
 pub(crate) fn unknown_operation(client: &crate::Client, id: &str) -> Error {
     error::unknown_operation(id).masked(key(client))
 }
 
-#[cfg(feature = "fixtures")]
 fn key(client: &crate::Client) -> &crate::ApiKey {
     let settings: &crate::settings::Settings = progenitor_client::ClientInfo::inner(&client.inner);
     &settings.key
 }
 
 /// The result of a typed method as JSON, for `call_operation`.
-#[cfg(feature = "fixtures")]
 pub(crate) fn to_json<T: serde::Serialize>(
     op: &Operation,
     value: &T,

@@ -120,6 +120,14 @@
 //! # }
 //! ```
 //!
+//! # Any operation by its id
+//!
+//! [`operations()`] describes every operation of the spec (method, path,
+//! parameters, body: see [`operation`]) and [`Client::call_operation`]
+//! calls one by its `operationId` with JSON arguments and a JSON result,
+//! for programs that drive every operation the same way (the `np6` command
+//! line's `np6 call`). [`SPEC_VERSION`] is the spec's version.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
@@ -128,19 +136,18 @@
 //! | `native-tls` | no | HTTPS through the platform's TLS library |
 //! | `mock` | no | the testing kit: typed httpmock helpers and the fixture sandbox |
 //! | `schemars` | no | `schemars::JsonSchema` (schemars 0.8) on every type of [`types`] |
-//! | `fixtures` | no | the maintainers' API, for the np6-rs tools: not covered by semver |
+//! | `fixtures` | no | the maintainers' API, for the np6-rs tools (`cargo xtask`, the workspace tests): not covered by semver |
 //! | `codegen` | no | generates the client from the spec at build time (needed from a checkout; the published package ships the generated code) |
 //!
 //! With neither TLS feature (`default-features = false`) no TLS stack is
 //! compiled: bring a `reqwest::Client` that speaks HTTPS with
 //! [`ClientBuilder::http_client`].
 //!
-//! `fixtures` exists for the workspace's own tools (the `np6` command line,
-//! `cargo xtask`, the integration tests): the fixture format (`fixture`),
-//! the operation table and request matching (`spec`),
-//! `Client::call_operation` (any operation by its `operationId`, with JSON
-//! arguments) and `mock::respond`. It may change in any release; code that
-//! uses the client needs none of it.
+//! `fixtures` exists for the workspace's own tools (`cargo xtask`, the
+//! integration tests): the fixture format (`fixture`), the operation table
+//! and request matching (`spec`) and `mock::respond`. It may change in any
+//! release; code that uses the client needs none of it, nor do programs that
+//! drive any operation by its `operationId` (see "Any operation by its id").
 //!
 //! # Public dependencies
 //!
@@ -206,6 +213,7 @@ mod generated_support;
 mod hook;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod operation;
 mod outcome;
 mod record;
 mod retry;
@@ -292,12 +300,6 @@ pub struct ReadmeDoctests;
 /// ```compile_fail,E0603
 /// let _ = np6_client::spec::find_operation::<()>([], "GET", "/");
 /// ```
-///
-/// ```compile_fail,E0599
-/// async fn call(client: np6_client::Client) {
-///     let _ = client.call_operation("getMailRedlist", &serde_json::Map::new()).await;
-/// }
-/// ```
 #[cfg(all(doctest, not(feature = "fixtures")))]
 pub struct MaintainerApiNeedsFixtures;
 
@@ -314,5 +316,6 @@ pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkState, BulkSummary, Failing};
 pub use client::Client;
 pub use error::{Error, ErrorKind};
+pub use operation::{SPEC_VERSION, operations};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, Redactor, printable};

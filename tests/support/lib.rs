@@ -36,10 +36,3 @@ pub fn builder(base_url: &str) -> np6_client::ClientBuilder {
                 .max_backoff(Duration::from_millis(5)),
         )
 }
-
-/// The workspace README's examples (the client, typed mocks, bulk jobs, the
-/// sandbox), compiled and run as doctests: np6-client's own README is
-/// tested from its package, this one from here.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct WorkspaceReadme;

@@ -26,10 +26,14 @@ pub enum Command {
     /// cargo-semver-checks that none breaks a consumer (and that the two
     /// controls do).
     Growth(Growth),
+    /// Write np6-client/api.txt, the listing of np6-client's public API
+    /// (from rustdoc JSON), or check that it is up to date (`--check`).
+    PublicApi(PublicApi),
     /// Serve the fixture sandbox as a standalone mock NP6 until interrupted.
     Mock(Mock),
     /// Write np6-client/generated/ (the generated client the published
-    /// package ships), then `cargo publish --dry-run` np6-spec and np6-client.
+    /// package ships), then `cargo publish --dry-run` np6-spec, np6-client
+    /// and np6.
     Package(Package),
     /// Benchmarks (release build): client overhead, bulk throughput and
     /// memory, validation and HAR import throughput. Exit 1 when a target
@@ -99,8 +103,21 @@ pub struct Growth {
     #[arg(long)]
     pub default_features_only: bool,
     /// Check only the kinds whose name starts with this (default: all).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "baseline")]
     pub only: Option<String>,
+    /// Instead of the synthetic growths: the semver verdict of the public
+    /// API as it is against the one at this git revision (a branch, a tag,
+    /// a commit). Exit 0 when additive, 1 when breaking.
+    #[arg(long)]
+    pub baseline: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PublicApi {
+    /// Check that np6-client/api.txt is the public API (exit 1 when not)
+    /// instead of writing it.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args)]

@@ -13,6 +13,7 @@ mod inputs;
 mod mock;
 mod output;
 mod package;
+mod public_api;
 mod replay;
 #[cfg(test)]
 mod tidy;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         Command::ImportHar(args) => import_har::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Growth(args) => growth::run(args),
+        Command::PublicApi(args) => public_api::run(args),
         Command::Mock(args) => mock::run(args),
         Command::Package(args) => package::run(args),
         Command::Bench(args) => bench::run(args),

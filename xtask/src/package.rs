@@ -1,7 +1,8 @@
 //! `cargo xtask package`: writes `np6-client/generated/`, the client
 //! generated from the spec, which the published package ships so that its
 //! consumers compile neither progenitor nor its dependencies; then packages
-//! np6-spec and np6-client with `cargo publish` (`--dry-run` unless
+//! np6-spec, np6-client and np6 (the command line, which depends on the
+//! np6-client package) with `cargo publish` (`--dry-run` unless
 //! `--publish`).
 //!
 //! cargo counts a packaged file that git ignores as an uncommitted change,
@@ -45,6 +46,8 @@ pub fn run(args: flags::Package) -> Result<u8, String> {
             "np6-spec",
             "-p",
             "np6-client",
+            "-p",
+            "np6",
         ])
         .current_dir(&root);
     if !args.publish {
@@ -63,9 +66,10 @@ pub fn run(args: flags::Package) -> Result<u8, String> {
 }
 
 /// The packages and their folders.
-const PACKAGES: [(&str, &str); 2] = [
+const PACKAGES: [(&str, &str); 3] = [
     ("np6-spec", "np6-client/np6-spec"),
     ("np6-client", "np6-client"),
+    ("np6", "np6-client/cli"),
 ];
 
 /// Fails when a package would hold a file git does not track (following

@@ -2,8 +2,6 @@
 //! import` hold to unless told otherwise, and `--type`'s parser, which
 //! lists them in help and completions.
 
-use std::sync::OnceLock;
-
 use clap::builder::{PossibleValue, TypedValueParser};
 use np6_client::types::BounceType;
 
@@ -21,25 +19,8 @@ pub(crate) fn bounce_type(text: &str, allow_unknown: bool) -> Result<BounceType,
 
 /// The values of the spec's `BounceType` (the spec the client is generated
 /// from), in its order.
-pub(crate) fn known_types() -> &'static [String] {
-    static KNOWN: OnceLock<Vec<String>> = OnceLock::new();
-    KNOWN.get_or_init(|| {
-        np6_spec::Spec::from_yaml(np6_client::spec::SPEC_YAML)
-            .ok()
-            .and_then(|spec| {
-                let (_, schema) = spec
-                    .component_schemas()
-                    .find(|(name, _)| *name == "BounceType")?;
-                let values = schema.get("enum")?.as_array()?;
-                Some(
-                    values
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
-                )
-            })
-            .unwrap_or_default()
-    })
+pub(crate) fn known_types() -> &'static [&'static str] {
+    BounceType::KNOWN
 }
 
 /// `--type`'s parser: any text (checked later, against
@@ -62,7 +43,7 @@ impl TypedValueParser for TypeParser {
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         Some(Box::new(
-            known_types().iter().map(|v| PossibleValue::new(v.as_str())),
+            known_types().iter().map(|v| PossibleValue::new(*v)),
         ))
     }
 }
@@ -75,7 +56,7 @@ mod tests {
     fn the_known_types_are_the_generated_ones() {
         let known = known_types();
         assert!(!known.is_empty());
-        for value in known {
+        for &value in known {
             let kind = bounce_type(value, false).expect("known");
             assert!(!matches!(kind, BounceType::Other(_)), "{value}");
             assert_eq!(kind.as_str(), value);

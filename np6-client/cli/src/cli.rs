@@ -4,13 +4,23 @@ use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, CommandFactory, Parser, Subcommand, ValueEnum};
 
+/// `np6 --version`: this program's version and the version of the NP6 API
+/// spec it was built from (`np6 0.1.0 (NP6 API 8.1.0)`).
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (NP6 API {})",
+        env!("CARGO_PKG_VERSION"),
+        np6_client::SPEC_VERSION
+    )
+});
+
 /// The NP6 (Chapsvision) API from the command line.
 ///
 /// The API key comes from --key-file, NP6_API_KEY, NP6_KEY_FILE, or a
 /// prompt on a terminal; it is never printed. `np6 config` shows where
 /// each setting comes from.
 #[derive(Debug, Parser)]
-#[command(name = "np6", version, about, after_help = crate::failure::EXIT_CODES_HELP)]
+#[command(name = "np6", version = VERSION.as_str(), about, after_help = crate::failure::EXIT_CODES_HELP)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub(crate) global: Global,

@@ -1,22 +1,20 @@
 //! `np6`: the NP6 API from the command line, built on `np6-client`.
 //!
 //! The binary is a thin `main` over [`main`]; each subcommand has its own
-//! module. Two modules are public for the maintainers' tools:
-//! [`fault`], a loopback NP6 that admits a set rate and counts what it
-//! receives, and [`bench`](mod@bench), the measurement of bulk pacing against it.
+//! module. It uses only np6-client's public API, as published: the typed
+//! methods, the bulk jobs, the testing kit's sandbox, and the operations'
+//! descriptions (`np6_client::operations()`) for `np6 call`.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub mod bench;
 mod bounce;
 mod bounce_type;
 mod call;
 mod cli;
 mod config;
 mod failure;
-pub mod fault;
 mod import;
 mod key;
 mod lock;

@@ -1,11 +1,11 @@
 //! The subcommands other than `bounces import`, against the sandbox and
-//! the fault server.
+//! the paced NP6 of `np6_loopback::fault`.
 
 mod common;
 
 use common::{CANARY, code, np6, run, stderr, stdout};
-use np6::fault::{FaultConfig, FaultServer};
 use np6_client::mock::Sandbox;
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redlist_in_every_format() {
@@ -264,7 +264,7 @@ async fn operations_and_completions() {
     .await;
     assert_eq!(code(&listed), Some(0));
     let text = stdout(&listed);
-    for op in np6_client::spec::OPERATIONS {
+    for op in np6_client::operations() {
         assert!(text.contains(op.id), "{} missing: {text}", op.id);
     }
     assert!(
@@ -338,4 +338,21 @@ async fn call_takes_dates_as_since_does() {
         1,
         "nothing more asked"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_version_names_the_spec_it_was_built_from() {
+    let mut cmd = np6("http://127.0.0.1:9");
+    cmd.arg("--version");
+    let version = run(cmd, b"").await;
+    assert_eq!(code(&version), Some(0), "{}", stderr(&version));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!(
+            "np6 {} (NP6 API {})",
+            env!("CARGO_PKG_VERSION"),
+            np6_client::SPEC_VERSION
+        )
+    );
+    assert!(!np6_client::SPEC_VERSION.is_empty());
 }

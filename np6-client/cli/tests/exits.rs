@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{code, np6, run, stderr, stdout};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 /// Waits until the server has seen at least `count` requests arrive.
 async fn wait_received(server: &FaultServer, count: u64) {

@@ -7,7 +7,7 @@ mod common;
 use std::fmt::Write as _;
 
 use common::{code, np6, run, stderr};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 fn csv(records: usize, bad_every: usize) -> String {
     let mut text = "target_id,field_id,type,message,timestamp\n".to_owned();

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{code, np6, run, stderr};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 const RECORDS: usize = 300;
 const CONCURRENCY: usize = 8;

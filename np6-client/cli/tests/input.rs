@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{code, np6, run, stderr};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 const HEADER: &str = "target_id,field_id,type,message,timestamp";
 

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{code, np6, run, stderr};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 fn csv(records: usize, prefix: &str) -> String {
     let mut text = "target_id,field_id,type,message,timestamp\n".to_owned();

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{code, np6, run, stderr, stdout};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 /// What the fault server's empty redlist gives as CSV.
 const EMPTY_CSV: &str = "id,origin,timestamp,detail\n";

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::{CANARY, code, np6, run, stderr, stdout};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 /// A key file holding the canary, with this mode.
 fn key_file(dir: &Path, mode: u32) -> std::path::PathBuf {

@@ -13,7 +13,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use common::{CANARY, assert_key_absent, code, np6, run, stderr};
-use np6::fault::{FaultConfig, FaultServer};
+use np6_loopback::fault::{FaultConfig, FaultServer};
 
 /// `records` rows, the targets starting with `X` refused by the server.
 fn csv(targets: &[&str]) -> String {

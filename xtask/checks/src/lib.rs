@@ -9,7 +9,7 @@
 //! - [`coverage`]: which operation and status has a fixture;
 //! - [`report`]: the text and JSON output shared by the commands;
 //! - [`parallel`]: the validator's use of every core;
-//! - [`loopback`]: the one loopback HTTP server of the tests and benchmarks.
+//! - [`loopback`]: the workspace's loopback test server (`np6-loopback`).
 
 pub mod coverage;
 pub mod equivalence;

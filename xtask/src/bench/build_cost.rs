@@ -1,4 +1,5 @@
-//! `cargo xtask bench --only build`: what depending on np6-client costs a
+//! Benchmark 6, `build` (`cargo xtask bench --only build`, run only when
+//! named): what depending on np6-client costs a
 //! consumer's clean build, against a consumer of the same reqwest, serde,
 //! tokio and chrono (same versions from the workspace lock file, same
 //! features) and nothing else. The np6-client consumer depends on the

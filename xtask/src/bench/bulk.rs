@@ -1,4 +1,4 @@
-//! Benchmark 2: `put_bounces` against a server that answers after 5 ms, at
+//! Benchmark 2, `bulk`: `put_bounces` against a server that answers after 5 ms, at
 //! concurrency 64: throughput vs the ideal 64 / 5 ms and vs raw reqwest
 //! with the same window; peak memory (VmHWM, Linux) with 10x the records,
 //! in a fresh process each.

@@ -1,4 +1,4 @@
-//! Benchmark 4: `import-har` over a generated HTTP Archive: entries per
+//! Benchmark 5, `har`: `import-har` over a generated HTTP Archive: entries per
 //! second, and the time per entry at the full size against a tenth of it
 //! (about 1 when the import is linear; a name search per entry made it grow
 //! with the size). Target: at most 1.5.

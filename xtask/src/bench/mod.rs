@@ -2,6 +2,8 @@
 //! transport, and the validator against the files and against openapi-core;
 //! each figure a ratio against a baseline measured in the same run.
 //!
+//! Numbered as in BENCHMARKS.md; `--only NAME` runs one.
+//!
 //! 1. [`overhead`]: the generated client vs hand-written reqwest code
 //!    building the same request, for a redlist GET and a bounce PUT at
 //!    concurrency 1 and 64. Target >= 0.97.
@@ -16,6 +18,9 @@
 //! 5. [`har`]: `import-har` over a generated archive: entries per second,
 //!    and the time per entry at the full size vs a tenth (target <= 1.5:
 //!    linear).
+//! 6. [`build_cost`] (`--only build`, only when named): a consumer's clean
+//!    build with np6-client against reqwest, serde, tokio and chrono alone
+//!    (target <= 1.3x), and the rebuild after a spec edit.
 //!
 //! The servers are in [`server`], the `/proc` readers in [`proc`].
 

@@ -1,4 +1,4 @@
-//! Benchmark 1: the generated client vs hand-written reqwest code building
+//! Benchmark 1, `overhead`: the generated client vs hand-written reqwest code building
 //! the same request from the same inputs (checked first, as the server sees
 //! them) with the same connection pool settings, for a redlist GET (100
 //! entries) and a bounce PUT, at concurrency 1 and 64. Calls are
@@ -20,7 +20,7 @@ const KEY: &str = "bench-key";
 /// The headers the generated client sends besides the key: progenitor's
 /// `api-version` and the client's user agent. The baseline sends them too,
 /// so both requests are byte for byte the same.
-const API_VERSION: (&str, &str) = ("api-version", np6_client::spec::API_VERSION);
+const API_VERSION: (&str, &str) = ("api-version", np6_client::SPEC_VERSION);
 const USER_AGENT: (&str, &str) = ("user-agent", np6_client::DEFAULT_USER_AGENT);
 const START: &str = "2024-03-01T00:00:00Z";
 

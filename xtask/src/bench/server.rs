@@ -1,5 +1,5 @@
 //! The benchmark servers, on the workspace's one loopback helper
-//! (`np6_checks::loopback`): fixed answers, so that the client is what is
+//! (`np6_loopback`): fixed answers, so that the client is what is
 //! measured.
 
 use std::sync::Mutex;
@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
 use bytes::Bytes;
-use np6_checks::loopback::{Received, Reply, Server, Threads};
+use np6_loopback::{Received, Reply, Server, Threads};
 
 /// A redlist answer of `n` entries, as NP6 sends it.
 pub fn redlist_body(n: usize) -> Bytes {

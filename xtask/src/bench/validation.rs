@@ -1,4 +1,4 @@
-//! Benchmark 3: `validate` over a generated corpus (the workspace fixtures
+//! Benchmark 3, `validation`: `validate` over a generated corpus (the workspace fixtures
 //! copied to `Sizes::fixtures` files, as JSON and as YAML): exchanges per
 //! second on one core and on all, then `cargo xtask validate` against
 //! openapi-core (Python, installed from PyPI into a temporary venv by this

@@ -10,7 +10,12 @@
 //! The client is built from another spec through `NP6_CLIENT_SPEC` (read by
 //! `np6-client/build.rs`), in the workspace's own target folder: after a
 //! `cargo build` only `np6-client` itself is rebuilt for each variant.
+//!
+//! With `--baseline REV`, the comparison is of the change itself: the
+//! public API of the checkout as it is against the one at a git revision
+//! ([`baseline`]).
 
+mod baseline;
 pub(crate) mod kinds;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +28,7 @@ use crate::output;
 pub const SEMVER_CHECKS_VERSION: &str = "0.51.0";
 
 /// What one comparison found.
-enum Verdict {
+pub(crate) enum Verdict {
     Additive,
     Breaking(String),
 }
@@ -38,14 +43,17 @@ enum Verdict {
 pub fn run(args: Growth) -> Result<u8, String> {
     let checker = semver_checks(args.semver_checks)?;
     let root = np6_checks::project_root();
-    let work = root.join("target/growth");
+    let work = target_dir(&root).join("growth");
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let spec = crate::inputs::workspace_spec()?;
     let features: &[&str] = if args.default_features_only {
         &[]
     } else {
         &["mock"]
     };
+    if let Some(revision) = &args.baseline {
+        return baseline::run(&checker, &root, &work, revision, features);
+    }
+    let spec = crate::inputs::workspace_spec()?;
 
     output::line("growth: the public API of np6-client from the spec as it is...")?;
     let base = api_of(&root, &work, "base", spec.raw(), features)?;
@@ -134,34 +142,66 @@ fn api_of(
     let spec_file = work.join(format!("{name}.spec.json"));
     let text = serde_json::to_string_pretty(spec).map_err(|e| e.to_string())?;
     std::fs::write(&spec_file, text).map_err(|e| format!("{}: {e}", spec_file.display()))?;
+    // The generator, which is what reads `NP6_CLIENT_SPEC`; it adds no
+    // public item.
+    let features: Vec<&str> = std::iter::once("codegen")
+        .chain(features.iter().copied())
+        .collect();
+    let built = rustdoc_json(root, root, &features, Some(&spec_file)).map_err(|e| {
+        format!(
+            "np6-client does not build from the {name} spec ({}): {e}",
+            spec_file.display()
+        )
+    })?;
+    let saved = work.join(format!("{name}.json"));
+    std::fs::copy(&built, &saved).map_err(|e| format!("{}: {e}", built.display()))?;
+    Ok(saved)
+}
+
+/// Runs rustdoc (JSON output) on np6-client in the checkout at `checkout`
+/// with `features`, from the spec `spec` if given (`NP6_CLIENT_SPEC`),
+/// building into the target folder of the workspace at `root`; returns the
+/// JSON file, which the next run overwrites.
+pub(crate) fn rustdoc_json(
+    root: &Path,
+    checkout: &Path,
+    features: &[&str],
+    spec: Option<&Path>,
+) -> Result<PathBuf, String> {
+    let target = target_dir(root);
     let mut command = Command::new(env!("CARGO"));
     command
-        .current_dir(root)
+        .current_dir(checkout)
         .args(["rustdoc", "--quiet", "--package", "np6-client", "--lib"])
-        // The generator, which is what reads `NP6_CLIENT_SPEC`; it adds no
-        // public item.
-        .args(["--features", "codegen"]);
+        .env("CARGO_TARGET_DIR", &target);
+    if checkout != root {
+        // cargo names a path package's build folders after its path inside
+        // its workspace, the same in both checkouts: a profile setting of
+        // np6-client's own gives the other checkout's np6-client folders of
+        // its own (its dependencies are still shared).
+        command.args([
+            "--config",
+            "profile.dev.package.np6-client.codegen-units=255",
+        ]);
+    }
     for feature in features {
         command.args(["--features", feature]);
     }
+    match spec {
+        Some(spec) => command.env("NP6_CLIENT_SPEC", spec),
+        None => command.env_remove("NP6_CLIENT_SPEC"),
+    };
     // rustdoc's JSON output is unstable: RUSTC_BOOTSTRAP lets the stable
     // toolchain write it, as cargo-semver-checks itself does.
     let status = command
         .args(["--", "-Z", "unstable-options", "--output-format", "json"])
-        .env("NP6_CLIENT_SPEC", &spec_file)
         .env("RUSTC_BOOTSTRAP", "1")
         .status()
         .map_err(|e| format!("cannot run cargo rustdoc: {e}"))?;
     if !status.success() {
-        return Err(format!(
-            "np6-client does not build from the {name} spec ({})",
-            spec_file.display()
-        ));
+        return Err(format!("cargo rustdoc failed in {}", checkout.display()));
     }
-    let built = target_dir(root).join("doc/np6_client.json");
-    let saved = work.join(format!("{name}.json"));
-    std::fs::copy(&built, &saved).map_err(|e| format!("{}: {e}", built.display()))?;
-    Ok(saved)
+    Ok(target.join("doc/np6_client.json"))
 }
 
 /// The target folder cargo builds into here.
@@ -179,7 +219,11 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// cargo-semver-checks' verdict on `current` against `baseline`.
-fn compare(checker: &[String], baseline: &Path, current: &Path) -> Result<Verdict, String> {
+pub(crate) fn compare(
+    checker: &[String],
+    baseline: &Path,
+    current: &Path,
+) -> Result<Verdict, String> {
     let out = Command::new(&checker[0])
         .args(&checker[1..])
         .arg("check-release")

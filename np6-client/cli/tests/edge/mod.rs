@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use np6_checks::loopback::{Received, Reply, Server, Threads};
+use np6_loopback::{Received, Reply, Server, Threads};
 
 use crate::common::{code, np6, run, stderr, stdout};
 
@@ -44,7 +44,7 @@ pub struct Served {
     pub untimed: Vec<String>,
 }
 
-/// A loopback NP6 redlist (`np6_checks::loopback`): the entries in the
+/// A loopback NP6 redlist (`np6_loopback`): the entries in the
 /// window asked, by its rules.
 pub struct EdgeServer {
     server: Server,

@@ -1,23 +1,21 @@
-//! A loopback NP6 for measurements and tests: it admits a set rate of
-//! requests (a token bucket) and answers `429` with `Retry-After` beyond
-//! it, can reject some targets or answer slowly, and counts everything it
-//! receives.
+//! A paced NP6 on the crate's [`Server`]: it admits a set rate of requests
+//! (a token bucket) and answers `429` with `Retry-After` beyond it, can
+//! reject some targets, require a key or answer slowly, and counts
+//! everything it receives.
 //!
 //! It answers `PUT /targets/{id}/bounces/{fieldId}` with `204` (or `400`
 //! for an id starting with the configured prefix), the redlists with `[]`,
-//! anything else with `404`.
+//! anything else with `404`. Each connection has a thread of its own
+//! ([`Threads::PerConnection`]), so a delay or a stall holds only the
+//! requests it is meant to hold.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+
+use crate::{Received, Reply, Server, Threads};
 
 /// How a [`FaultServer`] behaves.
 #[derive(Debug, Clone, Default)]
@@ -96,22 +94,18 @@ pub const TICK: Duration = Duration::from_millis(100);
 /// Ticks counted: ten minutes.
 const MAX_TICKS: usize = 6_000;
 
-/// A running fault server; stops when dropped.
-#[derive(Debug)]
+/// A running paced NP6; stops accepting when dropped.
 pub struct FaultServer {
-    address: SocketAddr,
+    server: Server,
     state: Arc<State>,
-    task: tokio::task::JoinHandle<()>,
 }
 
-#[derive(Debug)]
 struct State {
     config: FaultConfig,
     started: Instant,
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     counts: FaultCounts,
     tokens: f64,
@@ -125,8 +119,6 @@ impl FaultServer {
     ///
     /// When no port can be bound.
     pub async fn start(config: FaultConfig) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
         let now = Instant::now();
         let tokens = bucket_size(&config);
         let state = Arc::new(State {
@@ -139,43 +131,20 @@ impl FaultServer {
             }),
         });
         let served = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let state = served.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| answer(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(Self {
-            address,
-            state,
-            task,
-        })
+        let server = Server::start(Threads::PerConnection, move |received| {
+            answer(&served, received)
+        })?;
+        Ok(Self { server, state })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41327`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.base_url()
     }
 
     /// What it has received so far.
     pub fn counts(&self) -> FaultCounts {
         self.state.lock().counts.clone()
-    }
-}
-
-impl Drop for FaultServer {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -200,8 +169,8 @@ impl State {
             }
             inner.tokens -= 1.0;
         }
-        let tick =
-            (now.saturating_duration_since(self.started).as_millis() / TICK.as_millis()) as usize;
+        let since = now.saturating_duration_since(self.started).as_millis();
+        let tick = usize::try_from(since / TICK.as_millis()).unwrap_or(usize::MAX);
         if tick < MAX_TICKS {
             let ticks = &mut inner.counts.admitted_per_tick;
             if ticks.len() <= tick {
@@ -220,31 +189,28 @@ fn bucket_size(config: &FaultConfig) -> f64 {
         .max(1.0)
 }
 
-async fn answer(
-    state: Arc<State>,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+/// The answer to one request, on the connection's own thread (so the
+/// delay and the stall block only it).
+fn answer(state: &State, received: &Received) -> Reply {
     state.lock().counts.received += 1;
-    let (parts, body) = request.into_parts();
-    // Read (at most 64 KiB of) the body, as a server would.
-    let _ = Limited::new(body, 64 * 1024).collect().await;
     if let Some(key) = &state.config.key {
-        let sent = parts.headers.get("x-key").map(|v| v.as_bytes());
-        if sent != Some(key.as_bytes()) {
-            return Ok(reply(
-                StatusCode::UNAUTHORIZED,
-                &[("x-request-id", "fault-401")],
-                "bad key",
-            ));
+        let sent = received
+            .headers
+            .iter()
+            .find(|(name, _)| name == "x-key")
+            .map(|(_, value)| value.as_str());
+        if sent != Some(key.as_str()) {
+            return text(401, "bad key").header("x-request-id", "fault-401");
         }
     }
     if !state.config.delay.is_zero() {
-        tokio::time::sleep(state.config.delay).await;
+        std::thread::sleep(state.config.delay);
     }
     if let Some((after, length)) = state.config.stall {
         let since = state.started.elapsed();
-        if since >= after && since < after.saturating_add(length) {
-            tokio::time::sleep(after.saturating_add(length) - since).await;
+        let end = after.saturating_add(length);
+        if since >= after && since < end {
+            std::thread::sleep(end.saturating_sub(since));
         }
     }
     if let Err(wait) = state.admit() {
@@ -253,61 +219,41 @@ async fn answer(
             .as_secs()
             .saturating_add(u64::from(wait.subsec_nanos() > 0))
             .max(1);
-        return Ok(reply(
-            StatusCode::TOO_MANY_REQUESTS,
-            &[("retry-after", &seconds.to_string())],
-            "slow down",
-        ));
+        return text(429, "slow down").header("retry-after", seconds.to_string());
     }
-    let segments: Vec<&str> = parts.uri.path().split('/').collect();
-    Ok(match (parts.method.as_str(), segments.as_slice()) {
+    let (path, query) = received
+        .target
+        .split_once('?')
+        .unwrap_or((received.target.as_str(), ""));
+    let segments: Vec<&str> = path.split('/').collect();
+    match (received.method.as_str(), segments.as_slice()) {
         ("PUT", ["", "targets", id, "bounces", _field]) => {
-            let id = percent_decode(id);
+            let id = percent_encoding::percent_decode_str(id)
+                .decode_utf8_lossy()
+                .into_owned();
             let rejected = state
                 .config
                 .reject_prefix
                 .as_deref()
                 .is_some_and(|prefix| id.starts_with(prefix));
             if rejected {
-                reply(
-                    StatusCode::BAD_REQUEST,
-                    &[("x-request-id", "fault-400")],
-                    "{\"message\":\"rejected target\"}",
-                )
+                text(400, "{\"message\":\"rejected target\"}").header("x-request-id", "fault-400")
             } else {
                 *state.lock().counts.bounces.entry(id).or_default() += 1;
-                reply(StatusCode::NO_CONTENT, &[], "")
+                Reply::status(204)
             }
         }
         ("GET", ["", "targets", "redlist", "mail" | "sms"]) => {
             let queries = &mut state.lock().counts.redlist_queries;
             if queries.len() < 1_000 {
-                queries.push(parts.uri.query().unwrap_or_default().to_owned());
+                queries.push(query.to_owned());
             }
-            reply(
-                StatusCode::OK,
-                &[("content-type", "application/json")],
-                "[]",
-            )
+            Reply::json(Bytes::from_static(b"[]"))
         }
-        _ => reply(StatusCode::NOT_FOUND, &[], "not found"),
-    })
-}
-
-fn reply(status: StatusCode, headers: &[(&str, &str)], body: &str) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder().status(status);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
+        _ => text(404, "not found"),
     }
-    builder
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-fn percent_decode(segment: &str) -> String {
-    np6_client::spec::match_path("/{id}", &format!("/{segment}"))
-        .ok()
-        .flatten()
-        .and_then(|params| params.into_iter().next())
-        .map_or_else(|| segment.to_owned(), |(_, id)| id)
+fn text(status: u16, body: &'static str) -> Reply {
+    Reply::status(status).body(Bytes::from_static(body.as_bytes()))
 }
