@@ -182,11 +182,12 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod adapted;
+mod attempt;
 mod builder;
 mod bulk;
 mod client;
 mod error;
-mod exchange;
 mod execute;
 // Also compiled into build.rs (`#[path]`), so features cannot trim it:
 // without a reader of fixture files (`fixtures`, `mock`), only its size

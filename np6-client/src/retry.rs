@@ -1,7 +1,9 @@
-//! When a failed call is tried again, and how long it waits first:
-//! [`RetryPolicy`], exponential backoff with full jitter, and the server's
-//! `Retry-After`. The loop that applies them is `Client::execute`
-//! (`execute.rs`).
+//! When a failed call is tried again, and how long it waits first: the one
+//! classification of failures ([`classify`]: permanent, transient, or a
+//! throttle signal), [`RetryPolicy`], exponential backoff with full jitter,
+//! and the server's `Retry-After`. The loop that applies them is
+//! `Client::execute` (`execute.rs`); [`Error::is_retryable`] and bulk
+//! pacing read the same classification.
 //!
 //! # Defaults
 //!
@@ -20,6 +22,56 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
+
+use crate::error::{Error, ErrorKind};
+
+/// What a failed attempt says about trying the call again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Trying again cannot help: NP6 refused the request (a status other
+    /// than those below), the answer does not decode or is too large, or
+    /// no request was sent (an invalid argument or configuration).
+    Permanent,
+    /// The failure may pass: no connection, a failed transfer, or the
+    /// statuses 408, 500, 502 and 504.
+    Transient,
+    /// NP6 asks for less traffic: `429`, `503`, or no answer in time.
+    /// Retryable too; a bulk job's adaptive pace also slows down on it.
+    Throttled,
+}
+
+impl Verdict {
+    /// Whether the call may succeed if tried again later.
+    pub(crate) fn is_retryable(self) -> bool {
+        self != Verdict::Permanent
+    }
+}
+
+/// The one classifier of failures: whether a failed attempt may be
+/// retried, and whether it is a throttle signal. The retry loop
+/// (`execute.rs`), [`Error::is_retryable`] and bulk pacing all read it.
+pub(crate) fn classify(error: &Error) -> Verdict {
+    match error.kind() {
+        ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::Status => {}
+        _ => return Verdict::Permanent,
+    }
+    match (error.kind(), error.status()) {
+        (ErrorKind::Timeout, _) | (_, Some(429 | 503)) => Verdict::Throttled,
+        (ErrorKind::Connect | ErrorKind::Transport, _) | (_, Some(408 | 500 | 502 | 504)) => {
+            Verdict::Transient
+        }
+        _ => Verdict::Permanent,
+    }
+}
+
+impl Error {
+    /// Whether trying the same call again later may succeed: connection
+    /// failures, timeouts, failed transfers, and the statuses 408, 429,
+    /// 500, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        classify(self).is_retryable()
+    }
+}
 
 /// When and how calls are retried. Each setter states its default.
 ///
@@ -122,15 +174,20 @@ impl RetryPolicy {
         if let Some(wait) = retry_after {
             return wait.min(self.max_retry_after);
         }
-        let exponent = attempt.saturating_sub(1).min(20);
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(1 << exponent)
-            .min(self.max_backoff);
+        let ceiling = self.backoff_ceiling(attempt);
         // Not `mul_f64`: near `Duration::MAX` its rounding overflows (a
         // panic); the ceiling is the bound anyway.
         Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64())
             .map_or(ceiling, |wait| wait.min(ceiling))
+    }
+
+    /// The most a backoff wait after attempt number `attempt` may be:
+    /// `min(max_backoff, initial_backoff * 2^(attempt-1))`, saturated.
+    fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(20);
+        self.initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff)
     }
 }
 
@@ -181,14 +238,19 @@ mod tests {
     }
 
     #[test]
-    fn class5_huge_waits_neither_overflow_nor_panic() {
+    fn huge_waits_saturate_instead_of_overflowing() {
         let policy = RetryPolicy::default()
             .initial_backoff(Duration::MAX)
             .max_backoff(Duration::MAX)
             .max_retry_after(Duration::MAX);
         for attempt in [1, 2, 30, u32::MAX] {
-            assert!(policy.wait(attempt, None) <= Duration::MAX);
+            assert_eq!(policy.backoff_ceiling(attempt), Duration::MAX);
+            // Drawn under a ceiling near `Duration::MAX` without a panic.
+            let _ = policy.wait(attempt, None);
         }
+        let capped = policy.clone().max_backoff(Duration::from_secs(10));
+        assert_eq!(capped.backoff_ceiling(u32::MAX), Duration::from_secs(10));
+        assert!(capped.wait(u32::MAX, None) <= Duration::from_secs(10));
         let huge = parse_retry_after(&HeaderValue::from_static("18446744073709551615"));
         assert_eq!(huge, Some(Duration::from_secs(u64::MAX)));
         assert_eq!(policy.wait(1, huge), Duration::from_secs(u64::MAX));
