@@ -10,10 +10,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::{Instrument, field};
 
 use crate::Client;

@@ -141,3 +141,87 @@ fn transfer_failure(
         None => error,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OP: Operation = Operation {
+        id: "testOp",
+        method_name: "test_op",
+        method: "GET",
+        path: "/t",
+        statuses: &[200],
+        empty_success: &[],
+        idempotent: true,
+    };
+
+    fn client() -> crate::Client {
+        crate::Client::builder()
+            .api_key("k")
+            .build()
+            .expect("valid")
+    }
+
+    async fn resolved(error: progenitor_client::Error<()>, answer: Option<Answer>) -> Error {
+        let client = client();
+        let result: Result<ResponseValue<()>, _> = Err(error);
+        resolve(
+            &OP,
+            &client.settings,
+            result,
+            answer,
+            Duration::from_secs(1),
+        )
+        .await
+        .expect_err("an error")
+    }
+
+    #[tokio::test]
+    async fn a_hook_refusal_is_not_a_retryable_transport_error() {
+        let error = resolved(progenitor_client::Error::Custom("no".to_owned()), None).await;
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        assert!(!error.is_retryable());
+        assert_eq!(
+            error.to_string(),
+            "testOp: the request was refused before it was sent: no"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_decode_keeps_the_status_and_request_id_of_its_head() {
+        let body = bytes::Bytes::from_static(b"{\"k\": 1}");
+        let cause = serde_json::from_slice::<u8>(&body).expect_err("not a number");
+        let head = Answer {
+            status: reqwest::StatusCode::OK,
+            request_id: Some("r-1".to_owned()),
+            ..Answer::default()
+        };
+        let error = progenitor_client::Error::InvalidResponsePayload(body.clone(), cause);
+        let error = resolved(error, Some(head)).await;
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert_eq!(error.status(), Some(200));
+        assert_eq!(error.request_id(), Some("r-1"));
+        assert_eq!(error.body(), Some(&body[..]));
+    }
+
+    #[tokio::test]
+    async fn an_error_status_keeps_its_head_and_body() {
+        let mut response = http::Response::new("busy");
+        *response.status_mut() = reqwest::StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            "retry-after",
+            reqwest::header::HeaderValue::from_static("3"),
+        );
+        let response = reqwest::Response::from(response);
+        let error = resolved(progenitor_client::Error::UnexpectedResponse(response), None).await;
+        assert_eq!(error.kind(), ErrorKind::Status);
+        assert_eq!(error.status(), Some(503));
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(error.body_text().as_deref(), Some("busy"));
+        assert_eq!(
+            error.to_string(),
+            "testOp: NP6 answered status 503 Service Unavailable: busy"
+        );
+    }
+}

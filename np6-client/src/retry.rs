@@ -18,10 +18,11 @@
 //! ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline), default
 //! 120 s).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
+use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 
@@ -216,93 +217,4 @@ pub(crate) fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_full_jitter_under_an_exponential_cap() {
-        let policy = RetryPolicy::default()
-            .initial_backoff(Duration::from_millis(100))
-            .max_backoff(Duration::from_millis(350));
-        for _ in 0..200 {
-            assert!(policy.wait(1, None) <= Duration::from_millis(100));
-            assert!(policy.wait(2, None) <= Duration::from_millis(200));
-            assert!(policy.wait(3, None) <= Duration::from_millis(350));
-            assert!(policy.wait(60, None) <= Duration::from_millis(350));
-        }
-        let waits: Vec<Duration> = (0..50).map(|_| policy.wait(3, None)).collect();
-        assert!(
-            waits.iter().any(|w| *w != waits[0]),
-            "jitter varies the waits"
-        );
-    }
-
-    #[test]
-    fn huge_waits_saturate_instead_of_overflowing() {
-        let policy = RetryPolicy::default()
-            .initial_backoff(Duration::MAX)
-            .max_backoff(Duration::MAX)
-            .max_retry_after(Duration::MAX);
-        for attempt in [1, 2, 30, u32::MAX] {
-            assert_eq!(policy.backoff_ceiling(attempt), Duration::MAX);
-            // Drawn under a ceiling near `Duration::MAX` without a panic.
-            let _ = policy.wait(attempt, None);
-        }
-        let capped = policy.clone().max_backoff(Duration::from_secs(10));
-        assert_eq!(capped.backoff_ceiling(u32::MAX), Duration::from_secs(10));
-        assert!(capped.wait(u32::MAX, None) <= Duration::from_secs(10));
-        let huge = parse_retry_after(&HeaderValue::from_static("18446744073709551615"));
-        assert_eq!(huge, Some(Duration::from_secs(u64::MAX)));
-        assert_eq!(policy.wait(1, huge), Duration::from_secs(u64::MAX));
-        let now = Instant::now();
-        assert!(later(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365));
-        assert_eq!(
-            later(now, Duration::from_secs(1)),
-            now + Duration::from_secs(1)
-        );
-    }
-
-    #[test]
-    fn retry_after_is_honoured_up_to_the_maximum() {
-        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
-        assert_eq!(
-            policy.wait(1, Some(Duration::from_secs(2))),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            policy.wait(1, Some(Duration::from_secs(90))),
-            Duration::from_secs(5)
-        );
-    }
-
-    #[test]
-    fn only_idempotent_methods_are_retried_by_default() {
-        let policy = RetryPolicy::default();
-        assert!(policy.may_retry(true) && !policy.may_retry(false));
-        assert!(policy.retry_non_idempotent(true).may_retry(false));
-    }
-
-    #[test]
-    fn retry_after_parses_seconds_and_http_dates() {
-        let header = |s: &str| HeaderValue::from_str(s).expect("valid header");
-        assert_eq!(
-            parse_retry_after(&header("3")),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(parse_retry_after(&header(" 0 ")), Some(Duration::ZERO));
-        let soon = (Utc::now() + chrono::Duration::seconds(30))
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
-        let wait = parse_retry_after(&header(&soon)).expect("an HTTP-date");
-        assert!(
-            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
-            "{wait:?}"
-        );
-        assert_eq!(
-            parse_retry_after(&header("Sun, 06 Nov 1994 08:49:37 GMT")),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after(&header("soon")), None);
-        assert_eq!(parse_retry_after(&header("-5")), None);
-    }
-}
+mod tests;
