@@ -365,3 +365,7 @@ fn body_from_path(op: &Operation, sig: &Signature<'_>) -> BuildResult<TokenStrea
         let body = filled.as_ref().unwrap_or(body);
     })
 }
+
+#[cfg(test)]
+#[path = "tests/requests.rs"]
+mod tests;
