@@ -281,8 +281,10 @@ pub mod requests {
 pub struct ReadmeDoctests;
 
 /// The maintainers' API is out of the default public surface: without the
-/// `fixtures` feature, none of these compile (checked by `cargo test -p
-/// np6-client` and by the packaged crate's tests).
+/// `fixtures` feature, none of these compile. Checked as doctests where
+/// `fixtures` is off (the packaged crate's tests), and in the workspace by
+/// `tests/maintainer_api.rs`, which compiles each block of this file
+/// against np6-client built without `fixtures`.
 ///
 /// ```compile_fail,E0603
 /// use np6_client::fixture::Fixture;
@@ -294,7 +296,7 @@ pub struct ReadmeDoctests;
 ///
 /// ```compile_fail,E0599
 /// async fn call(client: np6_client::Client) {
-///     let _ = client.call_operation("getMailRedlist", &serde_json::Map::new()).await;
+///     let _ = client.call_operation("getMailRedlist", &Default::default()).await;
 /// }
 /// ```
 #[cfg(all(doctest, not(feature = "fixtures")))]
