@@ -2,8 +2,8 @@
 //! classification of failures ([`classify`]: permanent, transient, or a
 //! throttle signal), [`RetryPolicy`], exponential backoff with full jitter,
 //! and the server's `Retry-After`. The loop that applies them is
-//! `Client::execute` (`execute.rs`); [`Error::is_retryable`] and bulk
-//! pacing read the same classification.
+//! `Client::execute` (`execute.rs`); [`Error::is_retryable`] reads the
+//! same classification.
 //!
 //! # Defaults
 //!
@@ -50,7 +50,7 @@ impl Verdict {
 
 /// The one classifier of failures: whether a failed attempt may be
 /// retried, and whether it is a throttle signal. The retry loop
-/// (`execute.rs`), [`Error::is_retryable`] and bulk pacing all read it.
+/// (`execute.rs`) and [`Error::is_retryable`] read it.
 pub(crate) fn classify(error: &Error) -> Verdict {
     match error.kind() {
         ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::Status => {}
