@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{HeaderName, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderName, RETRY_AFTER, USER_AGENT};
 use tracing::Level;
 
 use crate::adapted;
@@ -64,11 +64,17 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
             .as_ref()
             .map(|_| SentRequest::of(&request));
 
-        let response = self.client().execute(request).await?;
+        let mut response = self.client().execute(request).await?;
         attempt.answered(head(&response));
         let response = if sent.is_some() || tracing::enabled!(Level::TRACE) {
             read_whole(settings, op, response, sent).await?
         } else {
+            // The head is in the attempt; progenitor would copy the
+            // headers into a value nothing reads. Measured with callgrind
+            // (`xtask bench-side np6 put --concurrency 64`, 3,000 calls):
+            // this and the span guard of `execute.rs` together save 2,700
+            // instructions of a bounce PUT's 125,000 (2 %).
+            *response.headers_mut() = HeaderMap::new();
             capped(response, settings.max_response_bytes)
         };
         Ok(adapted::empty_success(op, response))
@@ -130,8 +136,13 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// fails with [`TooLarge`]. A `Content-Length` over the limit fails at
 /// once, with nothing read.
 fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
-    if response.content_length().is_some_and(|n| n <= limit as u64) {
-        return response;
+    match response.content_length() {
+        Some(length) if length <= limit as u64 => return response,
+        Some(_) => {
+            let (parts, _) = http::Response::from(response).into_parts();
+            return reqwest::Response::from(http::Response::from_parts(parts, too_large(limit)));
+        }
+        None => {}
     }
     let (parts, body) = http::Response::from(response).into_parts();
     let mut read = 0usize;
@@ -149,6 +160,15 @@ fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
         parts,
         reqwest::Body::wrap_stream(limited),
     ))
+}
+
+/// A body whose first read fails with [`TooLarge`].
+fn too_large(limit: usize) -> reqwest::Body {
+    let failure =
+        futures_util::stream::once(
+            async move { Err::<Bytes, BoxError>(Box::new(TooLarge { limit })) },
+        );
+    reqwest::Body::wrap_stream(failure)
 }
 
 /// An answer read whole (within the cap) to be traced or recorded, then
@@ -184,12 +204,7 @@ async fn read_whole(
     }
     let body = match body {
         Some(body) => reqwest::Body::from(body),
-        None => {
-            let too_large = futures_util::stream::once(async move {
-                Err::<Bytes, BoxError>(Box::new(TooLarge { limit }))
-            });
-            reqwest::Body::wrap_stream(too_large)
-        }
+        None => too_large(limit),
     };
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
@@ -253,5 +268,12 @@ mod tests {
         let error = capped(response, 9).bytes().await.expect_err("over the cap");
         let too_large = TooLarge::find(&error);
         assert_eq!(too_large.map(|t| t.limit), Some(9));
+        // Without a known length, the chunks are counted as they come.
+        let chunks = futures_util::stream::iter(["01234", "56789"].map(Ok::<_, BoxError>));
+        let unknown = http::Response::new(reqwest::Body::wrap_stream(chunks));
+        let response = reqwest::Response::from(unknown);
+        assert_eq!(response.content_length(), None);
+        let error = capped(response, 9).bytes().await.expect_err("over the cap");
+        assert_eq!(TooLarge::find(&error).map(|t| t.limit), Some(9));
     }
 }
