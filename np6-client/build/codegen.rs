@@ -30,7 +30,7 @@ pub(crate) fn run(spec_path: &Path, dir: &Path, mock: bool) -> BuildResult<()> {
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote::quote!(::std::sync::Arc<crate::settings::Settings>))
+        .with_inner_type(quote::quote!(::std::sync::Arc<crate::attempt::Attempt>))
         .with_derive("PartialEq");
     let open_enums = open_enum::collect(&adapted.document)?;
     for open in &open_enums {

@@ -7,6 +7,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::punctuated::Punctuated;
 use syn::{Fields, Item, Type};
 
 /// The types of progenitor's `types` module that get `#[non_exhaustive]`:
@@ -116,18 +117,19 @@ fn constructor(name: &syn::Ident, fields: &syn::FieldsNamed) -> TokenStream {
     }
 }
 
-/// A field a value may leave out: an `Option`, or one serde defaults.
+/// A field a value may leave out: an `Option`, or one serde defaults
+/// (`#[serde(default)]` or `#[serde(default = "path")]`).
 fn is_optional(field: &syn::Field) -> bool {
-    option_inner(&field.ty).is_some()
-        || field.attrs.iter().any(|attr| {
-            attr.path().is_ident("serde")
-                && attr.meta.require_list().is_ok_and(|list| {
-                    list.tokens
-                        .to_string()
-                        .split([',', ' '])
-                        .any(|t| t == "default")
-                })
-        })
+    option_inner(&field.ty).is_some() || field.attrs.iter().any(serde_defaults)
+}
+
+/// Whether `attr` is a `#[serde(..)]` whose arguments include `default`.
+fn serde_defaults(attr: &syn::Attribute) -> bool {
+    type Args = Punctuated<syn::Meta, syn::Token![,]>;
+    attr.path().is_ident("serde")
+        && attr
+            .parse_args_with(Args::parse_terminated)
+            .is_ok_and(|args| args.iter().any(|meta| meta.path().is_ident("default")))
 }
 
 fn option_inner(ty: &Type) -> Option<&Type> {
@@ -144,3 +146,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "tests/constructors.rs"]
+mod tests;

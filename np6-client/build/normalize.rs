@@ -157,3 +157,7 @@ fn successes(
         empty.into_iter().map(|c| (c, empty_value)).collect(),
     ))
 }
+
+#[cfg(test)]
+#[path = "tests/normalize.rs"]
+mod tests;

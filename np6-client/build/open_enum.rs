@@ -301,3 +301,7 @@ fn generate_one(open: &OpenEnum) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/open_enum.rs"]
+mod tests;

@@ -151,3 +151,7 @@ fn table_entry(op: &Operation, method_name: &str, empty_success: &[(u16, &str)])
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/operations.rs"]
+mod tests;

@@ -184,7 +184,11 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
                 #(#lend)*
                 #(#checks)*
                 #raw_path
-                client.execute(OPERATION, raw_path, || client.inner.#name(#(#call_args),*)).await
+                client
+                    .execute(OPERATION, raw_path, |attempt: crate::attempt::AttemptClient| async move {
+                        attempt.#name(#(#call_args),*).await
+                    })
+                    .await
             }
         }
 
@@ -281,7 +285,7 @@ fn checks(op: &Operation, sig: &Signature<'_>, args: &[Arg]) -> BuildResult<Vec<
         let in_path = param.location == Location::Path;
         if in_path && param.json_type == "string" {
             checks.push(quote! {
-                needs_raw_path |= crate::generated_support::check_path_segment(OPERATION, #spec_name, #ident)?;
+                needs_raw_path |= crate::adapted::check_path_segment(OPERATION, #spec_name, #ident)?;
             });
         }
         if !in_path && param.is_date_time() {
@@ -315,7 +319,7 @@ fn has_string_path_param(op: &Operation) -> bool {
 }
 
 /// The path `send` gives `execute` when progenitor's cannot carry a string
-/// path parameter (`generated_support::check_path_segment`): `None` for an
+/// path parameter (`np6-client/src/adapted.rs`, 3): `None` for an
 /// operation without one.
 fn raw_path(op: &Operation, args: &[Arg]) -> TokenStream {
     if !has_string_path_param(op) {
@@ -332,7 +336,7 @@ fn raw_path(op: &Operation, args: &[Arg]) -> TokenStream {
         });
     quote! {
         let raw_path = needs_raw_path
-            .then(|| crate::generated_support::raw_path(OPERATION, &[#(#params),*]));
+            .then(|| crate::adapted::raw_path(OPERATION, &[#(#params),*]));
     }
 }
 
@@ -350,15 +354,18 @@ fn body_from_path(op: &Operation, sig: &Signature<'_>) -> BuildResult<TokenStrea
         let field = format_ident!("{}", heck::ToSnakeCase::to_snake_case(property.as_str()));
         fills.push(quote! {
             if crate::generated_support::mirror_missing(OPERATION, #property, #param, &body.#field, &#ident)? {
-                crate::generated_support::Mirror::fill(&mut filled.get_or_insert_with(|| ::std::boxed::Box::new(body.clone())).#field, #ident.clone());
+                crate::generated_support::Mirror::fill(&mut filled.get_or_insert_with(|| body.clone()).#field, #ident.clone());
             }
         });
     }
-    // Boxed: the copy is rare (the caller left the field out) and lives as
-    // long as the call, so inline it would grow every call's future.
+    // A copy of the body only when a field is filled in.
     Ok(quote! {
-        let mut filled: ::std::option::Option<::std::boxed::Box<#owned_ty>> = None;
+        let mut filled: ::std::option::Option<#owned_ty> = None;
         #(#fills)*
-        let body = filled.as_deref().unwrap_or(body);
+        let body = filled.as_ref().unwrap_or(body);
     })
 }
+
+#[cfg(test)]
+#[path = "tests/requests.rs"]
+mod tests;

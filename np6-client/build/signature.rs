@@ -142,3 +142,7 @@ pub fn first_generic(ty: &Type, outer: &str) -> BuildResult<Type> {
     }
     Err(format!("unexpected type shape (expected {outer}<..>)").into())
 }
+
+#[cfg(test)]
+#[path = "tests/signature.rs"]
+mod tests;

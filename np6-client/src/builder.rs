@@ -246,7 +246,9 @@ impl ClientBuilder {
         // The messages quote the caller's settings: mask any echo of the key.
         let (base_url, http, settings) = settings(self.config, &key).map_err(|e| e.masked(&key))?;
         Ok(Client {
-            inner: crate::generated::Client::new_with_client(&base_url, http, Arc::new(settings)),
+            base_url: base_url.into(),
+            http,
+            settings: Arc::new(settings),
             pace: None,
         })
     }

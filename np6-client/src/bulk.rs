@@ -209,8 +209,8 @@ impl Client {
             options.max_wait(),
         );
         let client = Client {
-            inner: self.inner.clone(),
             pace: Some(pacer.clone()),
+            ..self.clone()
         };
         let call: job::Call<R, T> = Arc::new(move |client, record| call(client, record).boxed());
         let limits = job::Limits {

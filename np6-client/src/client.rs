@@ -1,6 +1,10 @@
 //! The client type, [`Client`]. Its methods, one per operation, are
-//! generated (`build/operations.rs`); how it is built is in `builder.rs`,
+//! generated (`build/requests.rs`); how it is built is in `builder.rs`,
 //! how a call runs in `execute.rs` and `hook.rs`.
+
+use std::sync::Arc;
+
+use crate::settings::Settings;
 
 /// A client of the NP6 API: one method per operation of the spec.
 ///
@@ -16,7 +20,10 @@
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: crate::generated::Client,
+    /// Without a trailing slash.
+    pub(crate) base_url: Arc<str>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) settings: Arc<Settings>,
     /// The pace of the bulk job this clone was handed to, if any
     /// (`Client::bulk`): every attempt waits for its turn there.
     pub(crate) pace: Option<std::sync::Arc<crate::bulk::pace::Pacer>>,
@@ -25,14 +32,13 @@ pub struct Client {
 impl Client {
     /// The base URL every request goes to, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        progenitor_client::ClientInfo::baseurl(&self.inner)
+        &self.base_url
     }
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let settings: &crate::settings::Settings =
-            progenitor_client::ClientInfo::inner(&self.inner);
+        let settings = &self.settings;
         f.debug_struct("Client")
             .field("base_url", &settings.key.redact(self.base_url()))
             .field("settings", settings)

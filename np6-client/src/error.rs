@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::StatusCode;
 
-use crate::secret::{ApiKey, printable};
+use crate::secret::{ApiKey, EXCERPT_CHARS, printable};
 
 /// What went wrong, in the terms a caller acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,16 +75,17 @@ struct Inner {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-/// What an error keeps of NP6's answer.
-pub(crate) struct Answered {
+/// What NP6 answered: the head `exec` (`hook.rs`) reads from every
+/// response, and the body when it was read whole. An error keeps it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answer {
     pub(crate) status: StatusCode,
+    /// `x-request-id`, when it is text.
     pub(crate) request_id: Option<String>,
+    /// The wait `Retry-After` asked for (error statuses only).
+    pub(crate) retry_after: Option<Duration>,
     /// The body exactly as received, when it was read whole.
     pub(crate) body: Option<Bytes>,
-    /// The start of the body for `Display`, with any echo of the key
-    /// masked (`ApiKey::excerpt`).
-    pub(crate) excerpt: Option<String>,
-    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Error {
@@ -151,19 +152,8 @@ impl Error {
         self.inner.kind == ErrorKind::Connect
     }
 
-    /// Whether trying the same call again later may succeed: connection
-    /// failures, timeouts, and the statuses 408, 429, 500, 502, 503 and 504.
-    pub fn is_retryable(&self) -> bool {
-        match self.inner.kind {
-            ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport => true,
-            ErrorKind::Status => self.inner.status.is_some_and(is_retryable_status),
-            _ => false,
-        }
-    }
-}
-
-fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    // `is_retryable` is defined in `retry.rs`, beside the one classifier
+    // of failures it reads.
 }
 
 impl fmt::Display for Error {
@@ -245,29 +235,28 @@ impl Error {
     }
 
     /// Keeps what NP6 answered.
-    pub(crate) fn with_answer(mut self, answered: Answered) -> Self {
+    pub(crate) fn with_answer(mut self, answer: Answer) -> Self {
         let inner = &mut self.inner;
-        inner.status = Some(answered.status);
-        inner.request_id = answered.request_id;
-        inner.body = answered.body;
-        inner.excerpt = answered.excerpt;
-        inner.retry_after = answered.retry_after;
+        inner.status = Some(answer.status);
+        inner.request_id = answer.request_id;
+        inner.body = answer.body;
+        inner.retry_after = answer.retry_after;
         self
     }
 
     /// Masks every echo of `key` in what the error shows: its message,
-    /// request id and excerpt, and its source (replaced by its masked text
-    /// when that holds an echo). Every error made where the key is known
-    /// passes here.
+    /// request id and source (replaced by its masked text when that holds
+    /// an echo); and makes the body's excerpt for `Display`, masked too.
+    /// Every error made where the key is known passes here.
     pub(crate) fn masked(mut self, key: &ApiKey) -> Self {
         let inner = &mut *self.inner;
-        for text in [
-            Some(&mut inner.message),
-            inner.request_id.as_mut(),
-            inner.excerpt.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
+        inner.excerpt = inner
+            .body
+            .as_deref()
+            .and_then(|body| key.excerpt(body, EXCERPT_CHARS));
+        for text in [Some(&mut inner.message), inner.request_id.as_mut()]
+            .into_iter()
+            .flatten()
         {
             if key.is_echoed_in(text) {
                 *text = key.redact(text);
@@ -336,13 +325,13 @@ pub(crate) fn unknown_operation(id: &str) -> Error {
 }
 
 /// NP6 answered with a status that is not a success of the operation.
-pub(crate) fn status(operation: &'static str, message: String, answered: Answered) -> Error {
-    Error::new(ErrorKind::Status, Some(operation), message).with_answer(answered)
+pub(crate) fn status(operation: &'static str, message: String, answer: Answer) -> Error {
+    Error::new(ErrorKind::Status, Some(operation), message).with_answer(answer)
 }
 
 /// NP6 answered with success and a body that does not match the spec.
-pub(crate) fn decode(operation: &'static str, message: String, answered: Answered) -> Error {
-    Error::new(ErrorKind::Decode, Some(operation), message).with_answer(answered)
+pub(crate) fn decode(operation: &'static str, message: String, answer: Answer) -> Error {
+    Error::new(ErrorKind::Decode, Some(operation), message).with_answer(answer)
 }
 
 /// `Client::call_operation` cannot give the typed result back as JSON.
@@ -354,9 +343,9 @@ pub(crate) fn result_not_json(operation: &'static str, source: serde_json::Error
 }
 
 /// NP6's answer is larger than `limit` bytes.
-pub(crate) fn too_large(operation: &'static str, limit: usize, answered: Answered) -> Error {
+pub(crate) fn too_large(operation: &'static str, limit: usize, answer: Answer) -> Error {
     let message = format!("the answer is larger than {limit} bytes");
-    Error::new(ErrorKind::ResponseTooLarge, Some(operation), message).with_answer(answered)
+    Error::new(ErrorKind::ResponseTooLarge, Some(operation), message).with_answer(answer)
 }
 
 /// No connection, no complete answer in time, or a connection that failed

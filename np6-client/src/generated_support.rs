@@ -1,74 +1,20 @@
-//! What the generated methods call (see `build/operations.rs`): argument
-//! checks made before any request, dates sent at whole seconds, the JSON
-//! arguments and results of `Client::call_operation`, and body fields that
-//! repeat a path parameter. A refused argument is an `InvalidArgument` error.
+//! What the generated methods call (see `build/requests.rs` and
+//! `build/operations.rs`): argument checks made before any request, dates
+//! sent at whole seconds, the JSON arguments and results of
+//! `Client::call_operation`, and body fields that repeat a path parameter.
+//! A refused argument is an `InvalidArgument` error. (The path segment
+//! checks are in `adapted.rs`, beside the rewrite of the spec they answer.)
 
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::error::{self, Error};
 use crate::spec::Operation;
 
-/// An argument refused before any request (out of line: calls with valid
-/// arguments never run it).
-#[cold]
-#[inline(never)]
+/// An argument refused before any request.
 fn invalid(op: &Operation, message: fmt::Arguments<'_>) -> Error {
     error::invalid_argument(op.id, message.to_string())
-}
-
-/// A string path parameter must arrive as that parameter of that
-/// operation. progenitor percent-encodes it, but leaves `.` and `\\` as
-/// they are, and the URL parser then removes a `.` or `..` segment (so the
-/// request would go to another endpoint) and reads `\\` as `/`. So:
-/// - an empty segment, `.` and `..` cannot be sent as a segment at all
-///   (the URL standard reads `%2e` as `.` too): refused, before sending;
-/// - a value with a `\\` is sendable, but not through progenitor's URL:
-///   `Ok(true)` asks the caller for a [`raw_path`] to send instead.
-pub(crate) fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<bool, Error> {
-    match value {
-        "" => Err(invalid(op, format_args!("path parameter {name} is empty"))),
-        "." | ".." => Err(invalid(
-            op,
-            format_args!(
-                "path parameter {name} is {value:?}, which a URL cannot carry as a path \
-                 segment (it would be read as a relative path and reach another endpoint)"
-            ),
-        )),
-        _ => Ok(value.contains('\\')),
-    }
-}
-
-/// Every byte but the unreserved ones (RFC 3986 2.3) is percent-encoded in
-/// a raw path segment: nothing in it is read as syntax.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The operation's path with its parameters filled in, each one
-/// percent-encoded as one segment: what `exec` sends instead of
-/// progenitor's path when [`check_path_segment`] asks for it (rare).
-#[cold]
-#[inline(never)]
-pub(crate) fn raw_path(op: &Operation, params: &[(&str, &dyn fmt::Display)]) -> Arc<String> {
-    let segments: Vec<String> = op
-        .path
-        .split('/')
-        .map(|segment| {
-            let name = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
-            match name.and_then(|name| params.iter().find(|(n, _)| *n == name)) {
-                Some((_, value)) => {
-                    percent_encoding::utf8_percent_encode(&value.to_string(), SEGMENT).to_string()
-                }
-                None => segment.to_owned(),
-            }
-        })
-        .collect();
-    Arc::new(segments.join("/"))
 }
 
 /// `x-np6-ordered-params`: the first value may not be after the second.
@@ -120,8 +66,7 @@ pub(crate) fn unknown_operation(client: &crate::Client, id: &str) -> Error {
 }
 
 fn key(client: &crate::Client) -> &crate::ApiKey {
-    let settings: &crate::settings::Settings = progenitor_client::ClientInfo::inner(&client.inner);
-    &settings.key
+    &client.settings.key
 }
 
 /// The result of a typed method as JSON, for `call_operation`.
@@ -209,20 +154,6 @@ mod tests {
         let mut field: Option<i32> = None;
         Mirror::fill(&mut field, 7);
         assert_eq!(field, Some(7));
-    }
-
-    #[test]
-    fn class2_dot_segments_are_refused_and_backslashes_take_a_raw_path() {
-        for refused in ["", ".", ".."] {
-            let error = check_path_segment(&OP, "id", refused).expect_err(refused);
-            assert_eq!(error.kind(), ErrorKind::InvalidArgument);
-        }
-        for plain in ["...", "%2e", "a/b", "a.b", " ", "é"] {
-            assert!(!check_path_segment(&OP, "id", plain).expect(plain));
-        }
-        assert!(check_path_segment(&OP, "id", "a\\..").expect("sendable"));
-        let path = raw_path(&OP, &[("fieldId", &"a\\./%?# é")]);
-        assert_eq!(path.as_str(), "/t/a%5C.%2F%25%3F%23%20%C3%A9");
     }
 
     #[test]

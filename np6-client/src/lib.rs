@@ -191,11 +191,12 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod adapted;
+mod attempt;
 mod builder;
 mod bulk;
 mod client;
 mod error;
-mod exchange;
 mod execute;
 // Also compiled into build.rs (`#[path]`), so features cannot trim it:
 // without a reader of fixture files (`fixtures`, `mock`), only its size
@@ -290,8 +291,10 @@ pub mod requests {
 pub struct ReadmeDoctests;
 
 /// The maintainers' API is out of the default public surface: without the
-/// `fixtures` feature, none of these compile (checked by `cargo test -p
-/// np6-client` and by the packaged crate's tests).
+/// `fixtures` feature, none of these compile. Checked as doctests where
+/// `fixtures` is off (the packaged crate's tests), and in the workspace by
+/// `tests/maintainer_api.rs`, which compiles each block of this file
+/// against np6-client built without `fixtures`.
 ///
 /// ```compile_fail,E0603
 /// use np6_client::fixture::Fixture;

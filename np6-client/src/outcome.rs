@@ -1,115 +1,77 @@
 //! One attempt's outcome as the value or a typed [`Error`]: progenitor's
-//! result and what `exec` saw of the answer (`exchange::Seen`) are mapped
-//! to the error constructors of `error.rs`.
+//! result, and the [`Answer`] head that `exec` left in the attempt
+//! (`attempt.rs`), are mapped to the error constructors of `error.rs`.
 //!
 //! Kept apart from `error.rs` so that the error type depends on nothing of
 //! progenitor or of the runtime (the constructors take plain values), and
 //! so that the one place that knows progenitor's error variants is small.
-//! Everything here but [`classify`] runs only when an attempt failed, so it
-//! is `#[cold]` (see `execute.rs`).
 
 use std::time::Duration;
 
 use progenitor_client::ResponseValue;
-use reqwest::header::HeaderValue;
 use serde::de::DeserializeOwned;
 
-use crate::error::{self, Answered, Error, ErrorKind};
-use crate::exchange::Seen;
-use crate::secret::{ApiKey, EXCERPT_CHARS};
+use crate::adapted;
+use crate::error::{self, Answer, Error, ErrorKind};
+use crate::hook::{self, TooLarge};
 use crate::settings::Settings;
 use crate::spec::Operation;
 
-/// Turns one attempt's outcome into the value or a typed error. `limit` is
-/// the attempt's time limit, `traced` whether a subscriber wants the call's
-/// span.
-pub(crate) fn classify<T: DeserializeOwned>(
+/// Turns one attempt's outcome into the value or a typed error, with any
+/// echo of the key masked. `answer` is the head `exec` noted, if an answer
+/// came; `limit` is the attempt's time limit.
+pub(crate) async fn resolve<T: DeserializeOwned>(
     op: &'static Operation,
     settings: &Settings,
     result: Result<ResponseValue<T>, progenitor_client::Error<()>>,
-    seen: Seen,
+    answer: Option<Answer>,
     limit: Duration,
-    traced: bool,
 ) -> Result<T, Error> {
-    if traced {
-        span_answer(&seen, &settings.key);
-    }
     match result {
-        Ok(value) if !seen.too_large => Ok(value.into_inner()),
-        Ok(_) => Err(failure::<T>(op, settings, None, seen, limit)),
-        Err(error) => Err(failure::<T>(op, settings, Some(error), seen, limit)),
+        Ok(value) => Ok(value.into_inner()),
+        Err(error) => Err(failure::<T>(op, settings, error, answer, limit)
+            .await
+            .masked(&settings.key)),
     }
 }
 
-/// Puts the answer's status and request id on the call's span.
-#[cold]
-#[inline(never)]
-fn span_answer(seen: &Seen, key: &ApiKey) {
-    let span = tracing::Span::current();
-    if let Some(status) = seen.status {
-        span.record("status", status.as_u16());
-    }
-    if let Some(request_id) = text(seen.request_id.as_ref()) {
-        span.record("request_id", key.redact(&request_id));
-    }
-}
-
-/// The typed error for an attempt that did not return the value: an
-/// answer larger than allowed (whatever else happened), or `error`; any
-/// echo of the key in it masked.
-#[cold]
-#[inline(never)]
-fn failure<T: DeserializeOwned>(
+/// The typed error for an attempt that did not return the value.
+async fn failure<T: DeserializeOwned>(
     op: &'static Operation,
     settings: &Settings,
-    error: Option<progenitor_client::Error<()>>,
-    seen: Seen,
-    limit: Duration,
-) -> Error {
-    unmasked_failure::<T>(op, settings, error, seen, limit).masked(&settings.key)
-}
-
-fn unmasked_failure<T: DeserializeOwned>(
-    op: &'static Operation,
-    settings: &Settings,
-    error: Option<progenitor_client::Error<()>>,
-    seen: Seen,
+    error: progenitor_client::Error<()>,
+    answer: Option<Answer>,
     limit: Duration,
 ) -> Error {
     use progenitor_client::Error as P;
-    let answered = |seen: Seen| Answered {
-        status: seen.status.unwrap_or_default(),
-        request_id: text(seen.request_id.as_ref()),
-        excerpt: seen
-            .body
-            .as_deref()
-            .and_then(|b| settings.key.excerpt(b, EXCERPT_CHARS)),
-        body: seen.body,
-        retry_after: seen.retry_after,
-    };
-    let error = match error {
-        Some(error) if !seen.too_large => error,
-        _ => return error::too_large(op.id, settings.max_response_bytes, answered(seen)),
-    };
     match error {
         // progenitor makes an `ErrorResponse` only for an error response
         // the spec documents. The client's copy of the spec declares none
-        // (`build/normalize.rs`), so the generated methods never build one
+        // (`adapted.rs`, 2), so the generated methods never build one
         // (their error type is `Error<()>`); it shares this arm only to
-        // keep the match exhaustive. Every other status arrives here, with
-        // its body read by `exec`.
-        P::UnexpectedResponse(_) | P::ErrorResponse(_) => {
-            let status = seen.status.unwrap_or_default();
-            let what = if status.is_success() {
-                "an undocumented success status"
-            } else {
-                "status"
-            };
-            error::status(
-                op.id,
-                format!("NP6 answered {what} {status}"),
-                answered(seen),
-            )
+        // keep the match exhaustive. Every other status arrives here, its
+        // body unread.
+        P::UnexpectedResponse(response) => {
+            let head = answer.unwrap_or_else(|| hook::head(&response));
+            let status = head.status;
+            match adapted::error_answer(head.clone(), response).await {
+                Ok(answer) => {
+                    let what = if status.is_success() {
+                        "an undocumented success status"
+                    } else {
+                        "status"
+                    };
+                    error::status(op.id, format!("NP6 answered {what} {status}"), answer)
+                }
+                Err(e) => transfer_failure(op, settings, e, Some(head), limit),
+            }
+        }
+        P::ErrorResponse(value) => {
+            let head = answer.unwrap_or_else(|| Answer {
+                status: value.status(),
+                ..Answer::default()
+            });
+            error::status(op.id, format!("NP6 answered status {}", head.status), head)
         }
         P::InvalidResponsePayload(body, _) => {
             let mut de = serde_json::Deserializer::from_slice(&body);
@@ -118,49 +80,19 @@ fn unmasked_failure<T: DeserializeOwned>(
                 Err(e) => e.inner().to_string(),
                 Ok(_) => "the body does not decode".to_owned(),
             };
-            let status = seen.status.unwrap_or_default();
-            // A success's body is not read by `exec` (unless recorded or
-            // traced): progenitor's, as received, is the one.
-            let seen = Seen {
-                body: Some(body),
-                ..seen
-            };
+            let head = answer.unwrap_or_default();
+            let status = head.status;
             error::decode(
                 op.id,
                 format!("NP6 answered {status} with a body that does not match the spec: {detail}"),
-                answered(seen),
+                Answer {
+                    body: Some(body),
+                    ..head
+                },
             )
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-            // `reqwest::Error`'s own message is terse; its sources say
-            // what happened.
-            let (kind, message) = if e.is_connect() {
-                let message = format!("cannot connect to NP6: {}", error::chain(&e));
-                (ErrorKind::Connect, message)
-            } else if e.is_timeout() {
-                let what = if limit < settings.timeout {
-                    "the call's deadline"
-                } else {
-                    "the attempt timeout"
-                };
-                let message = format!("no complete answer within {what} ({limit:?})");
-                (ErrorKind::Timeout, message)
-            } else {
-                let message = format!("the connection to NP6 failed: {}", error::chain(&e));
-                (ErrorKind::Transport, message)
-            };
-            let error = error::connection(kind, op.id, message, e);
-            match seen.status {
-                // The answer began; its body was cut off, so none is kept.
-                Some(status) => error.with_answer(Answered {
-                    status,
-                    request_id: text(seen.request_id.as_ref()),
-                    body: None,
-                    excerpt: None,
-                    retry_after: seen.retry_after,
-                }),
-                None => error,
-            }
+            transfer_failure(op, settings, e, answer, limit)
         }
         P::InvalidRequest(message) => error::invalid_argument(op.id, message),
         // Made only by a `pre` or `post` hook; this crate's are progenitor's
@@ -173,9 +105,41 @@ fn unmasked_failure<T: DeserializeOwned>(
     }
 }
 
-/// A header value as text, when it is text.
-fn text(value: Option<&HeaderValue>) -> Option<String> {
-    value.and_then(|v| v.to_str().ok()).map(str::to_owned)
+/// No connection, no complete answer in time, a failed transfer, or an
+/// answer larger than allowed; `head` when the answer began.
+fn transfer_failure(
+    op: &'static Operation,
+    settings: &Settings,
+    e: reqwest::Error,
+    head: Option<Answer>,
+    limit: Duration,
+) -> Error {
+    if let Some(too_large) = TooLarge::find(&e) {
+        return error::too_large(op.id, too_large.limit, head.unwrap_or_default());
+    }
+    // `reqwest::Error`'s own message is terse; its sources say what
+    // happened.
+    let (kind, message) = if e.is_connect() {
+        let message = format!("cannot connect to NP6: {}", error::chain(&e));
+        (ErrorKind::Connect, message)
+    } else if e.is_timeout() {
+        let what = if limit < settings.timeout {
+            "the call's deadline"
+        } else {
+            "the attempt timeout"
+        };
+        let message = format!("no complete answer within {what} ({limit:?})");
+        (ErrorKind::Timeout, message)
+    } else {
+        let message = format!("the connection to NP6 failed: {}", error::chain(&e));
+        (ErrorKind::Transport, message)
+    };
+    let error = error::connection(kind, op.id, message, e);
+    match head {
+        // The answer began; its body was cut off, so none is kept.
+        Some(head) => error.with_answer(Answer { body: None, ..head }),
+        None => error,
+    }
 }
 
 #[cfg(test)]
@@ -189,27 +153,33 @@ mod tests {
         path: "/t",
         statuses: &[200],
         empty_success: &[],
-        idempotent: false,
+        idempotent: true,
     };
 
-    fn settings() -> crate::Client {
+    fn client() -> crate::Client {
         crate::Client::builder()
             .api_key("k")
             .build()
             .expect("valid")
     }
 
-    #[test]
-    fn a_hook_refusal_is_not_a_retryable_transport_error() {
-        let client = settings();
-        let settings: &Settings = progenitor_client::ClientInfo::inner(&client.inner);
-        let error = failure::<()>(
+    async fn resolved(error: progenitor_client::Error<()>, answer: Option<Answer>) -> Error {
+        let client = client();
+        let result: Result<ResponseValue<()>, _> = Err(error);
+        resolve(
             &OP,
-            settings,
-            Some(progenitor_client::Error::Custom("no".to_owned())),
-            Seen::default(),
+            &client.settings,
+            result,
+            answer,
             Duration::from_secs(1),
-        );
+        )
+        .await
+        .expect_err("an error")
+    }
+
+    #[tokio::test]
+    async fn a_hook_refusal_is_not_a_retryable_transport_error() {
+        let error = resolved(progenitor_client::Error::Custom("no".to_owned()), None).await;
         assert_eq!(error.kind(), ErrorKind::InvalidArgument);
         assert!(!error.is_retryable());
         assert_eq!(
@@ -218,18 +188,40 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_too_large_answer_keeps_no_body() {
-        let client = settings();
-        let settings: &Settings = progenitor_client::ClientInfo::inner(&client.inner);
-        let seen = Seen {
-            status: Some(reqwest::StatusCode::BAD_GATEWAY),
-            too_large: true,
-            ..Seen::default()
+    #[tokio::test]
+    async fn a_body_that_does_not_decode_keeps_the_status_and_request_id_of_its_head() {
+        let body = bytes::Bytes::from_static(b"{\"k\": 1}");
+        let cause = serde_json::from_slice::<u8>(&body).expect_err("not a number");
+        let head = Answer {
+            status: reqwest::StatusCode::OK,
+            request_id: Some("r-1".to_owned()),
+            ..Answer::default()
         };
-        let error = failure::<()>(&OP, settings, None, seen, Duration::from_secs(1));
-        assert_eq!(error.kind(), ErrorKind::ResponseTooLarge);
-        assert_eq!(error.status(), Some(502));
-        assert_eq!(error.body(), None);
+        let error = progenitor_client::Error::InvalidResponsePayload(body.clone(), cause);
+        let error = resolved(error, Some(head)).await;
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert_eq!(error.status(), Some(200));
+        assert_eq!(error.request_id(), Some("r-1"));
+        assert_eq!(error.body(), Some(&body[..]));
+    }
+
+    #[tokio::test]
+    async fn an_error_status_keeps_its_head_and_body() {
+        let mut response = http::Response::new("busy");
+        *response.status_mut() = reqwest::StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            "retry-after",
+            reqwest::header::HeaderValue::from_static("3"),
+        );
+        let response = reqwest::Response::from(response);
+        let error = resolved(progenitor_client::Error::UnexpectedResponse(response), None).await;
+        assert_eq!(error.kind(), ErrorKind::Status);
+        assert_eq!(error.status(), Some(503));
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(error.body_text().as_deref(), Some("busy"));
+        assert_eq!(
+            error.to_string(),
+            "testOp: NP6 answered status 503 Service Unavailable: busy"
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! When a failed call is tried again, and how long it waits first:
-//! [`RetryPolicy`], exponential backoff with full jitter, and the server's
-//! `Retry-After`. The loop that applies them is `Client::execute`
-//! (`execute.rs`).
+//! When a failed call is tried again, and how long it waits first: the one
+//! classification of failures ([`classify`]: permanent, transient, or a
+//! throttle signal), [`RetryPolicy`], exponential backoff with full jitter,
+//! and the server's `Retry-After`. The loop that applies them is
+//! `Client::execute` (`execute.rs`); [`Error::is_retryable`] reads the
+//! same classification.
 //!
 //! # Defaults
 //!
@@ -16,10 +18,61 @@
 //! ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline), default
 //! 120 s).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorKind};
+
+/// What a failed attempt says about trying the call again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Trying again cannot help: NP6 refused the request (a status other
+    /// than those below), the answer does not decode or is too large, or
+    /// no request was sent (an invalid argument or configuration).
+    Permanent,
+    /// The failure may pass: no connection, a failed transfer, or the
+    /// statuses 408, 500, 502 and 504.
+    Transient,
+    /// NP6 asks for less traffic: `429`, `503`, or no answer in time.
+    /// Retryable too; a bulk job's adaptive pace also slows down on it.
+    Throttled,
+}
+
+impl Verdict {
+    /// Whether the call may succeed if tried again later.
+    pub(crate) fn is_retryable(self) -> bool {
+        self != Verdict::Permanent
+    }
+}
+
+/// The one classifier of failures: whether a failed attempt may be
+/// retried, and whether it is a throttle signal. The retry loop
+/// (`execute.rs`) and [`Error::is_retryable`] read it.
+pub(crate) fn classify(error: &Error) -> Verdict {
+    match error.kind() {
+        ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::Status => {}
+        _ => return Verdict::Permanent,
+    }
+    match (error.kind(), error.status()) {
+        (ErrorKind::Timeout, _) | (_, Some(429 | 503)) => Verdict::Throttled,
+        (ErrorKind::Connect | ErrorKind::Transport, _) | (_, Some(408 | 500 | 502 | 504)) => {
+            Verdict::Transient
+        }
+        _ => Verdict::Permanent,
+    }
+}
+
+impl Error {
+    /// Whether trying the same call again later may succeed: connection
+    /// failures, timeouts, failed transfers, and the statuses 408, 429,
+    /// 500, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        classify(self).is_retryable()
+    }
+}
 
 /// When and how calls are retried. Each setter states its default.
 ///
@@ -122,23 +175,21 @@ impl RetryPolicy {
         if let Some(wait) = retry_after {
             return wait.min(self.max_retry_after);
         }
-        let exponent = attempt.saturating_sub(1).min(20);
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(1 << exponent)
-            .min(self.max_backoff);
+        let ceiling = self.backoff_ceiling(attempt);
         // Not `mul_f64`: near `Duration::MAX` its rounding overflows (a
         // panic); the ceiling is the bound anyway.
         Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64())
             .map_or(ceiling, |wait| wait.min(ceiling))
     }
-}
 
-/// Whether a failed attempt says the server is overloaded, so a bulk job's
-/// adaptive pace slows down: `429`, `503` or a timeout. (Whether it is
-/// transient at all, worth trying again, is [`Error::is_retryable`].)
-pub(crate) fn is_throttle(error: &crate::Error) -> bool {
-    matches!(error.status(), Some(429 | 503)) || error.kind() == crate::ErrorKind::Timeout
+    /// The most a backoff wait after attempt number `attempt` may be:
+    /// `min(max_backoff, initial_backoff * 2^(attempt-1))`, saturated.
+    fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(20);
+        self.initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff)
+    }
 }
 
 /// How far ahead a time that cannot be represented is put: far beyond any
@@ -166,88 +217,4 @@ pub(crate) fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_full_jitter_under_an_exponential_cap() {
-        let policy = RetryPolicy::default()
-            .initial_backoff(Duration::from_millis(100))
-            .max_backoff(Duration::from_millis(350));
-        for _ in 0..200 {
-            assert!(policy.wait(1, None) <= Duration::from_millis(100));
-            assert!(policy.wait(2, None) <= Duration::from_millis(200));
-            assert!(policy.wait(3, None) <= Duration::from_millis(350));
-            assert!(policy.wait(60, None) <= Duration::from_millis(350));
-        }
-        let waits: Vec<Duration> = (0..50).map(|_| policy.wait(3, None)).collect();
-        assert!(
-            waits.iter().any(|w| *w != waits[0]),
-            "jitter varies the waits"
-        );
-    }
-
-    #[test]
-    fn class5_huge_waits_neither_overflow_nor_panic() {
-        let policy = RetryPolicy::default()
-            .initial_backoff(Duration::MAX)
-            .max_backoff(Duration::MAX)
-            .max_retry_after(Duration::MAX);
-        for attempt in [1, 2, 30, u32::MAX] {
-            assert!(policy.wait(attempt, None) <= Duration::MAX);
-        }
-        let huge = parse_retry_after(&HeaderValue::from_static("18446744073709551615"));
-        assert_eq!(huge, Some(Duration::from_secs(u64::MAX)));
-        assert_eq!(policy.wait(1, huge), Duration::from_secs(u64::MAX));
-        let now = Instant::now();
-        assert!(later(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365));
-        assert_eq!(
-            later(now, Duration::from_secs(1)),
-            now + Duration::from_secs(1)
-        );
-    }
-
-    #[test]
-    fn retry_after_is_honoured_up_to_the_maximum() {
-        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
-        assert_eq!(
-            policy.wait(1, Some(Duration::from_secs(2))),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            policy.wait(1, Some(Duration::from_secs(90))),
-            Duration::from_secs(5)
-        );
-    }
-
-    #[test]
-    fn only_idempotent_methods_are_retried_by_default() {
-        let policy = RetryPolicy::default();
-        assert!(policy.may_retry(true) && !policy.may_retry(false));
-        assert!(policy.retry_non_idempotent(true).may_retry(false));
-    }
-
-    #[test]
-    fn retry_after_parses_seconds_and_http_dates() {
-        let header = |s: &str| HeaderValue::from_str(s).expect("valid header");
-        assert_eq!(
-            parse_retry_after(&header("3")),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(parse_retry_after(&header(" 0 ")), Some(Duration::ZERO));
-        let soon = (Utc::now() + chrono::Duration::seconds(30))
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
-        let wait = parse_retry_after(&header(&soon)).expect("an HTTP-date");
-        assert!(
-            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
-            "{wait:?}"
-        );
-        assert_eq!(
-            parse_retry_after(&header("Sun, 06 Nov 1994 08:49:37 GMT")),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after(&header("soon")), None);
-        assert_eq!(parse_retry_after(&header("-5")), None);
-    }
-}
+mod tests;

@@ -12,7 +12,7 @@ use crate::record::Recorder;
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
 
-/// The settings of one client, ready for the hot path: header names and
+/// The settings of one client, ready for every request: header names and
 /// values already parsed.
 pub(crate) struct Settings {
     /// Kept to mask its echoes (`ApiKey::redact`).

@@ -1,4 +1,4 @@
-//! Class 2 of issue 12: an id reaches its own endpoint and nothing else.
+//! Path parameters: an id reaches its own endpoint and nothing else.
 //! Random string ids (dots, slashes, `%`, `?`, `#`, `\`, spaces, control
 //! and non-ASCII characters) are sent to a loopback server, which checks
 //! that the exact raw path it received decodes back to the same operation
@@ -74,7 +74,7 @@ async fn send(server: &FaultServer, id: &str) -> Result<(), TestCaseError> {
 }
 
 #[test]
-fn class2_every_id_reaches_its_own_endpoint() {
+fn every_id_reaches_its_own_endpoint() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -95,7 +95,7 @@ fn class2_every_id_reaches_its_own_endpoint() {
 }
 
 #[tokio::test]
-async fn class2_dot_segments_are_refused_and_look_alikes_sent() {
+async fn dot_segments_are_refused_and_look_alikes_sent() {
     let server = FaultServer::start(vec![Fault::Answer(204, vec![], vec![])]).await;
     for id in UNSENDABLE.into_iter().chain([
         "...",

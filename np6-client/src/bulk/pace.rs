@@ -307,7 +307,7 @@ impl Turn {
         if let Some(adaptive) = state
             .adaptive
             .as_mut()
-            .filter(|_| crate::retry::is_throttle(error))
+            .filter(|_| crate::retry::classify(error) == crate::retry::Verdict::Throttled)
         {
             let overloaded = error.status() != Some(429);
             adaptive.throttle(self.started, now, overloaded);

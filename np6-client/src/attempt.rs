@@ -1,0 +1,73 @@
+//! One attempt of a call, as progenitor's generated client sees it: the
+//! generated `Client` is made for each attempt (`Client::execute`), with
+//! an [`Attempt`] as its inner value. progenitor hands that value to the
+//! `exec` hook (`ClientInfo::inner`), so the attempt's settings go down
+//! and the answer's head comes back through a value the code passes, not
+//! through a task-local or a global.
+//!
+//! The generated method's future owns its client (the generated `send`
+//! moves it in), and `execute` keeps a second handle on the [`Attempt`]
+//! to take the answer afterwards. A closure that borrowed the client
+//! instead (`AsyncFn(&Client)`) makes the call's future not `Send` for
+//! every lifetime, which rustc cannot prove through the borrow.
+//!
+//! Why the head comes back this way: when a success's body does not
+//! decode, progenitor's error (`InvalidResponsePayload`) keeps the body but
+//! not the status or `x-request-id`, and the typed error needs both.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::error::Answer;
+use crate::settings::Settings;
+
+/// progenitor's client for one attempt: its `inner` is the [`Attempt`].
+pub(crate) type AttemptClient = crate::generated::Client;
+
+/// What `exec` reads for one attempt, and the answer it leaves.
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    pub(crate) settings: Arc<Settings>,
+    /// The attempt's time limit: the attempt timeout, or less when the
+    /// call's deadline is near.
+    pub(crate) timeout: Duration,
+    /// The path to send instead of progenitor's, when progenitor's cannot
+    /// carry a path parameter (`adapted::check_path_segment`).
+    pub(crate) raw_path: Option<Arc<String>>,
+    /// The answer's head (no body), set by `exec` when an answer came.
+    answer: Mutex<Option<Answer>>,
+}
+
+impl Attempt {
+    /// An attempt with the time limit `timeout`.
+    pub(crate) fn new(
+        settings: Arc<Settings>,
+        timeout: Duration,
+        raw_path: Option<Arc<String>>,
+    ) -> Arc<Attempt> {
+        Arc::new(Attempt {
+            settings,
+            timeout,
+            raw_path,
+            answer: Mutex::new(None),
+        })
+    }
+
+    /// progenitor's client for this attempt, at `base_url` through `http`.
+    pub(crate) fn client(self: &Arc<Self>, base_url: &str, http: reqwest::Client) -> AttemptClient {
+        AttemptClient::new_with_client(base_url, http, Arc::clone(self))
+    }
+
+    /// Notes the answer's head (`exec`).
+    pub(crate) fn answered(&self, head: Answer) {
+        *self.answer.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+    }
+
+    /// The answer's head, if an answer came (`execute`, after the attempt).
+    pub(crate) fn take_answer(&self) -> Option<Answer> {
+        self.answer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
