@@ -59,6 +59,15 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
                 .entry(USER_AGENT)
                 .or_insert_with(|| settings.user_agent.clone());
         }
+        // What the attempt asks, for `--verbose` and other DEBUG readers:
+        // the path names the target, the query the window; the key is a
+        // header and never shown.
+        tracing::debug!(
+            method = %request.method(),
+            path = request.url().path(),
+            query = request.url().query().unwrap_or_default(),
+            "np6 request"
+        );
         let sent = settings
             .recorder
             .as_ref()

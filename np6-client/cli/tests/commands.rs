@@ -37,11 +37,22 @@ async fn redlist_in_every_format() {
     let entries: Vec<serde_json::Value> =
         serde_json::from_str(&stdout(&json)).expect("a JSON array");
     assert!(!entries.is_empty());
-    assert!(
-        stderr(&json).contains("np6.call"),
-        "verbose logs: {}",
-        stderr(&json)
-    );
+    // Each call says what it was: the operation, the path, the window, the
+    // attempt and the status.
+    for said in [
+        "np6.call",
+        "np6 request",
+        "/targets/redlist/mail",
+        "endDate=",
+        "attempt=1",
+        "status=200",
+    ] {
+        assert!(
+            stderr(&json).contains(said),
+            "verbose logs without {said}: {}",
+            stderr(&json)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
