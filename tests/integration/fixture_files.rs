@@ -1,4 +1,4 @@
-//! Class 3 of issue 12: hostile fixture folders and files (symlink loops,
+//! Hostile fixture folders and files (symlink loops,
 //! FIFOs, devices, huge files) are listed once and refused by name, in
 //! every reader (validate, coverage, replay, the sandbox); what the
 //! writers make, validate accepts; what validate accepts, the sandbox
@@ -64,7 +64,7 @@ fn start_sandbox(dir: PathBuf) -> Result<Sandbox, np6_client::Error> {
 
 #[cfg(unix)]
 #[test]
-fn class3_symlink_loop_is_walked_once() {
+fn symlink_loop_is_walked_once() {
     let dir = folder();
     std::os::unix::fs::symlink(".", dir.path().join("a")).expect("link a");
     std::os::unix::fs::symlink(".", dir.path().join("b")).expect("link b");
@@ -89,7 +89,7 @@ fn class3_symlink_loop_is_walked_once() {
 
 #[cfg(unix)]
 #[test]
-fn class3_linked_fixture_is_counted_once() {
+fn linked_fixture_is_counted_once() {
     let dir = folder();
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).expect("sub");
@@ -128,7 +128,7 @@ fn assert_refused(make: impl FnOnce(&Path), reason: &str) {
 
 #[cfg(unix)]
 #[test]
-fn class3_fifo_is_refused_without_waiting() {
+fn fifo_is_refused_without_waiting() {
     assert_refused(
         |bad| {
             let status = std::process::Command::new("mkfifo")
@@ -143,7 +143,7 @@ fn class3_fifo_is_refused_without_waiting() {
 
 #[cfg(unix)]
 #[test]
-fn class3_link_to_dev_zero_is_refused() {
+fn link_to_dev_zero_is_refused() {
     assert_refused(
         |bad| std::os::unix::fs::symlink("/dev/zero", bad).expect("link"),
         "not a regular file (a device)",
@@ -152,7 +152,7 @@ fn class3_link_to_dev_zero_is_refused() {
 
 #[cfg(unix)]
 #[test]
-fn class3_dangling_link_is_refused_by_name() {
+fn dangling_link_is_refused_by_name() {
     assert_refused(
         |bad| std::os::unix::fs::symlink("/nowhere/at/all", bad).expect("link"),
         "cannot read",
@@ -161,7 +161,7 @@ fn class3_dangling_link_is_refused_by_name() {
 
 #[cfg(unix)]
 #[test]
-fn class3_huge_file_is_refused_unread() {
+fn huge_file_is_refused_unread() {
     assert_refused(
         |bad| {
             let file = std::fs::File::create(bad).expect("created");
@@ -191,7 +191,7 @@ fn large_redlist(entries: usize) -> Fixture {
 }
 
 #[test]
-fn class3_large_recorded_redlist_validates_and_is_served() {
+fn large_recorded_redlist_validates_and_is_served() {
     let fixture = large_redlist(25_000);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let yaml = fixture.to_yaml().expect("written as import-har does");
@@ -209,7 +209,7 @@ fn class3_large_recorded_redlist_validates_and_is_served() {
 }
 
 #[test]
-fn class3_large_imported_redlist_validates() {
+fn large_imported_redlist_validates() {
     let body = large_redlist(25_000)
         .response
         .body
@@ -234,7 +234,7 @@ fn class3_large_imported_redlist_validates() {
 /// Every answer a fixture may carry that a server could fail to send:
 /// validate refuses it, or the sandbox answers it (never a 500).
 #[test]
-fn class3_validated_fixture_never_makes_the_sandbox_answer_500() {
+fn validated_fixture_never_makes_the_sandbox_answer_500() {
     let base = Fixture::parse(
         &std::fs::read(np6_checks::default_fixtures().join(SMS_503)).expect("readable"),
     )
@@ -311,7 +311,7 @@ fn class3_validated_fixture_never_makes_the_sandbox_answer_500() {
 }
 
 #[test]
-fn class3_deep_bodies_are_refused_alike_by_writers_and_reader() {
+fn deep_bodies_are_refused_alike_by_writers_and_reader() {
     let nested = |levels: usize| {
         let mut fixture = large_redlist(1);
         let mut body = serde_json::json!(1);
@@ -334,7 +334,7 @@ fn class3_deep_bodies_are_refused_alike_by_writers_and_reader() {
 }
 
 #[test]
-fn class3_deep_json_is_refused_like_deep_yaml() {
+fn deep_json_is_refused_like_deep_yaml() {
     let mut fixture = large_redlist(1);
     let mut body = serde_json::json!(1);
     for _ in 0..100 {

@@ -1,4 +1,4 @@
-//! The fuzz-style test of issue 12: random bytes, random YAML documents and
+//! A fuzz-style test: random bytes, random YAML documents and
 //! random HAR archives fed to the fixture reader and the HAR importer. No
 //! panic; every refusal a message; outputs bounded by the inputs; whatever
 //! the importer writes, the reader accepts. The seed and the case count are

@@ -1,4 +1,4 @@
-//! Class 1 of issue 12, HAR side: `import-har` writes no echo of the key in
+//! The key in HAR imports: `import-har` writes no echo of the key in
 //! any encoding that decodes back to it (raw, percent-encoded,
 //! JSON-escaped, base64), at any exit (query, path, headers, bodies,
 //! descriptions, skip notes); entries for other hosts are skipped with a
@@ -194,7 +194,7 @@ fn import(entries: Vec<Value>, any_host: bool) -> (np6_checks::har::Imported, te
 }
 
 #[test]
-fn class1_har_import_writes_no_echo_of_the_key_in_any_encoding() {
+fn har_import_writes_no_echo_of_the_key_in_any_encoding() {
     for (name, echo) in encodings() {
         assert!(
             leaks(&echo) || name == "json-escaped",
@@ -228,7 +228,7 @@ fn class1_har_import_writes_no_echo_of_the_key_in_any_encoding() {
 }
 
 #[test]
-fn class1_har_import_skips_other_hosts_with_a_note() {
+fn har_import_skips_other_hosts_with_a_note() {
     let mut other = entry("x");
     other["request"]["url"] = json!(format!(
         "https://{CANARY_KEY}.example.com/targets/redlist/mail"

@@ -1,4 +1,4 @@
-//! Class 1 of issue 12: the key never escapes the library. A loopback
+//! The key never escapes the library. A loopback
 //! server echoes the key back in every encoding that decodes to it, in
 //! `x-request-id`, error bodies and success bodies that do not decode; the
 //! key must appear in none of the error's `Display`, `Debug` and sources,
@@ -130,7 +130,7 @@ fn assert_fixtures_clean(dir: &std::path::Path) -> usize {
 }
 
 #[test]
-fn class1_the_test_covers_both_base64_alphabets() {
+fn the_test_covers_both_base64_alphabets() {
     let forms = echoes();
     let base64: Vec<_> = forms
         .iter()
@@ -140,7 +140,7 @@ fn class1_the_test_covers_both_base64_alphabets() {
 }
 
 #[tokio::test]
-async fn class1_echoed_request_id_and_error_body_never_show_the_key() {
+async fn echoed_request_id_and_error_body_never_show_the_key() {
     for (name, echo) in echoes() {
         let (captured, _guard) = Captured::install();
         let dir = tempfile::tempdir().expect("a temporary folder");
@@ -174,7 +174,7 @@ async fn class1_echoed_request_id_and_error_body_never_show_the_key() {
 }
 
 #[tokio::test]
-async fn class1_json_escaped_echo_is_not_recorded() {
+async fn json_escaped_echo_is_not_recorded() {
     for (name, echo) in echoes() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let entry = format!(
@@ -195,7 +195,7 @@ async fn class1_json_escaped_echo_is_not_recorded() {
 }
 
 #[tokio::test]
-async fn class1_decode_error_does_not_quote_the_key() {
+async fn decode_error_does_not_quote_the_key() {
     for (name, echo) in echoes() {
         let (captured, _guard) = Captured::install();
         // `detail` is an object: the decoder's message quotes the string.
@@ -218,7 +218,7 @@ async fn class1_decode_error_does_not_quote_the_key() {
 }
 
 #[tokio::test]
-async fn class1_transport_errors_and_sources_never_show_the_key() {
+async fn transport_errors_and_sources_never_show_the_key() {
     let (captured, _guard) = Captured::install();
     let server = FaultServer::start(vec![Fault::Answer(
         200,
@@ -242,7 +242,7 @@ async fn class1_transport_errors_and_sources_never_show_the_key() {
 }
 
 #[tokio::test]
-async fn class1_debug_of_public_types_hides_the_key() {
+async fn debug_of_public_types_hides_the_key() {
     let server = FaultServer::start(vec![Fault::Answer(204, vec![], vec![])]).await;
     let dir = tempfile::tempdir().expect("a temporary folder");
     // Caller text that holds the key (a folder named after it) is masked too.
@@ -282,7 +282,7 @@ fn offline_client() -> Client {
 }
 
 #[tokio::test]
-async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
+async fn call_operation_argument_errors_do_not_quote_the_key() {
     let client = offline_client();
     for (name, form) in echoes() {
         let args = serde_json::json!({
@@ -303,7 +303,7 @@ async fn class1_call_operation_argument_errors_do_not_quote_the_key() {
 }
 
 #[tokio::test]
-async fn class1_an_unknown_operation_id_does_not_quote_the_key() {
+async fn an_unknown_operation_id_does_not_quote_the_key() {
     let client = offline_client();
     for (name, form) in echoes() {
         let error = client

@@ -131,7 +131,7 @@ async fn a_204_is_recorded_as_received_with_no_body() {
 }
 
 #[tokio::test]
-async fn class3_record_mode_writes_nothing_its_own_reader_would_refuse() {
+async fn record_mode_writes_nothing_its_own_reader_would_refuse() {
     // An answer nested deeper than a fixture file may be: the call
     // succeeds, and no fixture is written that validate would reject.
     let mut detail = json!("leaf");

@@ -150,7 +150,7 @@ fn a_stdout_closed_early_ends_the_command_quietly() {
 }
 
 #[test]
-fn class4_xtask_mock_refuses_a_huge_body_and_keeps_serving() {
+fn xtask_mock_refuses_a_huge_body_and_keeps_serving() {
     use std::io::{BufRead, BufReader, Read, Write};
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))

@@ -58,7 +58,7 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The sizes of the issue: 100,000 and 1,000,000 bulk records.
+    /// The full sizes: 100,000 and 1,000,000 bulk records.
     pub fn full() -> Self {
         Self {
             requests_c1: 400,
