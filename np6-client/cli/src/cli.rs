@@ -205,8 +205,8 @@ pub(crate) struct Import {
     pub(crate) connection: Connection,
     /// The file (columns target_id,field_id,type,message,timestamp), - for stdin.
     pub(crate) file: PathBuf,
-    /// The most records open at once (in flight, or waiting to be tried
-    /// again); at least 1.
+    /// The most calls on the wire at once (as many records again may wait
+    /// to be tried again); at least 1.
     #[arg(long, default_value_t = 32, value_parser = parse_concurrency)]
     pub(crate) concurrency: usize,
     /// The most calls per second (retries count), a number above 0: the
