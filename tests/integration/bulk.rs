@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use np6_checks::loopback::{Reply, Server, Threads};
 use np6_client::types::BounceType;
 use np6_client::{BounceRecord, BulkOptions, ErrorKind};
+use np6_loopback::{Reply, Server, Threads};
 
 /// Answers each request after `delay`: 404 when the path has `missing`,
 /// else 204. Counts requests and the most in flight at once.

@@ -6,7 +6,7 @@
 //!
 //! 1. [`overhead`]: the generated client vs hand-written reqwest code
 //!    building the same request, for a redlist GET and a bounce PUT at
-//!    concurrency 1 and 64. Target >= 0.97.
+//!    concurrency 1 and 64. Target >= 0.95.
 //! 2. [`bulk`]: `put_bounces` against a server that answers after 5 ms, at
 //!    concurrency 64: throughput vs the ideal 64 / 5 ms (target >= 0.90) and
 //!    vs raw reqwest; peak memory with 10x the records (target <= 1.2x).

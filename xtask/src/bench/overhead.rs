@@ -292,7 +292,7 @@ pub fn overhead(sizes: Sizes) -> Result<Vec<Row>, String> {
                     detail: format!(
                         "median of {blocks} blocks of {how}; mean np6-client {np6:.0} req/s, raw reqwest {raw:.0} req/s"
                     ),
-                    target: Some((0.97, true)),
+                    target: Some((0.95, true)),
                 });
             }
         }
