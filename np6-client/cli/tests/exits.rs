@@ -19,20 +19,6 @@ async fn wait_received(server: &FaultServer, count: u64) {
     }
 }
 
-/// Waits for a child, bounded in time; checks the key is absent.
-async fn finish(child: std::process::Child) -> std::process::Output {
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || child.wait_with_output()),
-    )
-    .await
-    .expect("np6 ends within a minute")
-    .expect("the runner")
-    .expect("np6 ends");
-    common::assert_key_absent(&output);
-    output
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_errors_exit_2() {
     for args in [
@@ -112,7 +98,7 @@ async fn a_state_file_in_use_is_busy_and_its_window_exported_once() {
         message.contains("state.json") && message.contains("another np6 run"),
         "{message}"
     );
-    let first = finish(first).await;
+    let first = common::finish(first).await;
     assert_eq!(code(&first), Some(0), "{}", stderr(&first));
     assert_eq!(server.counts().redlist_queries.len(), 1, "one export");
     assert!(!dir.path().join("second.csv").exists());
@@ -151,7 +137,7 @@ async fn a_signal_stops_a_redlist_with_130_or_143_and_nothing_written() {
             .status()
             .expect("kill runs");
         assert!(sent.success());
-        let output = finish(child).await;
+        let output = common::finish(child).await;
         assert_eq!(code(&output), Some(expected), "{}", stderr(&output));
         assert!(
             stderr(&output).contains(&format!("SIG{signal}")),

@@ -40,19 +40,6 @@ fn signal(child: &Child, name: &str) {
     assert!(sent.success(), "kill -{name}");
 }
 
-async fn wait(child: Child) -> std::process::Output {
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || child.wait_with_output()),
-    )
-    .await
-    .expect("np6 ends within a minute")
-    .expect("the runner")
-    .expect("np6 ends");
-    common::assert_key_absent(&output);
-    output
-}
-
 /// The import of `input` with `journal`, as a child process.
 fn import(server: &FaultServer, dir: &std::path::Path) -> Command {
     let mut cmd = np6(&server.base_url());
@@ -87,7 +74,7 @@ async fn sigint_and_sigterm_stop_gracefully_and_a_resume_sends_nothing_twice() {
         let child = import(&server, dir.path()).spawn().expect("np6 starts");
         wait_for(&server, after).await;
         signal(&child, name);
-        let output = wait(child).await;
+        let output = common::finish(child).await;
         assert_eq!(code(&output), Some(exit), "{}", stderr(&output));
         assert!(
             stderr(&output).contains("interrupted: ") && stderr(&output).contains(" sent"),
@@ -123,7 +110,7 @@ async fn a_second_signal_stops_at_once() {
     signal(&child, "INT");
     tokio::time::sleep(Duration::from_millis(300)).await;
     signal(&child, "INT");
-    let output = wait(child).await;
+    let output = common::finish(child).await;
     assert_eq!(code(&output), Some(130), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("stopping at once"),
@@ -154,7 +141,7 @@ async fn kill_9_at_random_moments_loses_nothing() {
         let mut child = import(&server, dir.path()).spawn().expect("np6 starts");
         wait_for(&server, moment).await;
         child.kill().expect("kill -9");
-        let _ = wait(child).await;
+        let _ = common::finish(child).await;
     }
     let last = run(import(&server, dir.path()), b"").await;
     assert_eq!(code(&last), Some(0), "{}", stderr(&last));

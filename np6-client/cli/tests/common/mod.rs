@@ -42,6 +42,21 @@ pub async fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Output {
     output
 }
 
+/// Waits for a child started with `spawn`, bounded in time; checks the key
+/// is absent from what it printed.
+pub async fn finish(child: std::process::Child) -> Output {
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .expect("np6 ends within a minute")
+    .expect("the runner")
+    .expect("np6 ends");
+    assert_key_absent(&output);
+    output
+}
+
 pub fn assert_key_absent(output: &Output) {
     for text in [&output.stdout, &output.stderr] {
         let text = String::from_utf8_lossy(text);
