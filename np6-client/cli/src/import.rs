@@ -23,7 +23,7 @@ use crate::paths::{INPUT, KEY_FILE, Named, is_own_stdout, is_stdout, refuse_over
 use crate::stop::{Signal, Stop};
 use input::Item;
 use job::{InputId, Job};
-use journal::{Finished, Journal};
+use journal::{Finished, Journal, Recorded};
 use progress::{Counts, Progress};
 use rejects::Rejects;
 
@@ -60,13 +60,14 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
     let stop =
         Stop::install().map_err(|e| Failure::usage(format!("cannot listen for signals: {e}")))?;
     let client = crate::key::client(global)?;
-    let (mut journal, done) = match &cmd.journal {
+    let (mut journal, recorded) = match &cmd.journal {
         Some(path) => {
-            let (journal, done) = Journal::open(path, job(&cmd, &client)?)?;
-            (Some(journal), done)
+            let (journal, recorded) = Journal::open(path, job(&cmd, &client)?)?;
+            (Some(journal), recorded)
         }
-        None => (None, Default::default()),
+        None => (None, Recorded::default()),
     };
+    let done = recorded.done;
     let resuming = !done.is_empty();
     let skipped = done.len() as u64;
     let input::Input {
@@ -78,7 +79,7 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
         Some(path) => Some(Rejects::open(path, format, resuming).map_err(Failure::cannot_run)?),
         None => None,
     };
-    let mut job = start_job(&client, records, options(&cmd));
+    let mut job = start_job(&client, records, options(&cmd, recorded.pace));
     let mut counts = Counts {
         skipped,
         ..Counts::default()
@@ -93,6 +94,15 @@ pub(crate) async fn run(global: &Global, cmd: Import) -> Result<ExitCode, Failur
     };
     let state = job.state();
     counts.pending = state.pending;
+    // The pace NP6 admitted, for the next run of this job: only from a run
+    // that sent records, not one that ended while NP6 was failing.
+    let found = counts.sent > 0
+        && !state.gave_up
+        && state.failing.is_none()
+        && !matches!(ending, Ending::KeyRefused(_));
+    if let (Some(journal), (Some(rate), _), true) = (journal.as_mut(), job.pace(), found) {
+        journal.pace(rate).map_err(Failure::cannot_run)?;
+    }
     // Stops what is left (after a graceful stop, nothing is on the wire):
     // the pending records are not in the journal.
     drop(job);
@@ -279,11 +289,16 @@ fn reject(
 
 /// The bulk options of the command line: the adaptive pace, under
 /// `--rate` if given.
-fn options(cmd: &Import) -> BulkOptions {
-    let options = BulkOptions::default()
+fn options(cmd: &Import, found: Option<f64>) -> BulkOptions {
+    let mut options = BulkOptions::default()
         .adaptive(true)
         .concurrency(cmd.concurrency)
         .patience(cmd.patience);
+    if let Some(rate) = found {
+        // The pace an earlier run of this job found (its journal's): no
+        // slow start, and still under `--rate`.
+        options = options.initial_rate(rate);
+    }
     match cmd.rate {
         Some(rate) => options.rate_limit(rate),
         None => options,

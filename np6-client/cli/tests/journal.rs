@@ -182,6 +182,23 @@ async fn a_second_run_on_a_journal_in_use_is_busy_and_every_record_is_sent_once(
     let counts = server.counts().bounces;
     assert_eq!(counts.len(), RECORDS, "every record sent");
     assert!(counts.values().all(|&n| n == 1), "each once: {counts:?}");
+    // The pace the run found is kept for the next run of the job, and the
+    // next run reads it (nothing left to send: it sends nothing).
+    let text = std::fs::read_to_string(&journal).expect("the journal");
+    let pace: f64 = text
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("pace "))
+        .and_then(|rate| rate.parse().ok())
+        .unwrap_or_else(|| panic!("a pace line: {text}"));
+    assert!(pace.is_finite() && pace > 0.0, "{text}");
+    let again = run(command(), b"").await;
+    assert_eq!(code(&again), Some(0), "{}", stderr(&again));
+    assert_eq!(server.counts().bounces.len(), RECORDS, "nothing sent again");
+    assert!(
+        server.counts().bounces.values().all(|&n| n == 1),
+        "nothing sent again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,7 +1,9 @@
 //! The journal of an import: its job (the input's identity and the
 //! settings that change what is sent, see [`Job`]), then one line per
 //! finished record (sent or rejected), appended as each finishes, so a run
-//! after an interruption skips them. A journal is locked for the whole
+//! after an interruption skips them, and at the end of a run the pace NP6
+//! admitted (`pace 38.500`, calls per second), so the next run of the job
+//! starts at it instead of from a slow start. A journal is locked for the whole
 //! run (a second run is refused as busy) and refuses another job. It is a
 //! regular file (a link to one is followed), since the next run reads it
 //! back: a device, a FIFO or a descriptor is refused.
@@ -26,6 +28,8 @@ const HEADER: &str =
 /// The first line of the journals of earlier versions, which did not
 /// record their job.
 const HEADER_V1: &str = "# np6 bounces import journal v1: one finished input line per line";
+/// The word of a pace line.
+const PACE: &str = "pace";
 const SYNC_EVERY: Duration = Duration::from_millis(200);
 
 /// An open journal.
@@ -40,7 +44,7 @@ impl Journal {
     /// Opens (or creates) and locks the journal, then checks it is `job`'s
     /// (computed once the lock is held: a busy journal is refused at once,
     /// before the input is read to identify it); returns it with the lines
-    /// it says are finished.
+    /// it says are finished and the last pace it found.
     ///
     /// # Errors
     ///
@@ -50,7 +54,7 @@ impl Journal {
     pub(super) fn open(
         path: &Path,
         job: impl FnOnce() -> Result<Job, Failure>,
-    ) -> Result<(Self, HashSet<u64>), Failure> {
+    ) -> Result<(Self, Recorded), Failure> {
         let name = path.display().to_string();
         let target = match crate::paths::resolve(path) {
             Ok(Target::New(target) | Target::Regular(target, _)) => target,
@@ -72,7 +76,7 @@ impl Journal {
         let done = if text.is_empty() {
             file.write_all(format!("{HEADER}\n{}", job.header()).as_bytes())
                 .map_err(|e| Failure::usage(format!("cannot write {name}: {e}")))?;
-            HashSet::new()
+            Recorded::default()
         } else {
             let text = String::from_utf8_lossy(&text);
             let done = read(&text, job, &name)?;
@@ -106,6 +110,17 @@ impl Journal {
         Ok(())
     }
 
+    /// Notes the pace NP6 admitted at the end of a run (calls per second;
+    /// one that is not finite and above zero is not written).
+    pub(super) fn pace(&mut self, per_second: f64) -> Result<(), String> {
+        if !(per_second.is_finite() && per_second > 0.0) {
+            return Ok(());
+        }
+        self.file
+            .write_all(format!("{PACE} {per_second:.3}\n").as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", self.name))
+    }
+
     /// Syncs what was written to the disk.
     pub(super) fn sync(&mut self) -> Result<(), String> {
         self.last_sync = Instant::now();
@@ -115,11 +130,26 @@ impl Journal {
     }
 }
 
+/// What a journal says of its job's earlier runs.
+#[derive(Debug, Default)]
+pub(super) struct Recorded {
+    /// The input lines finished.
+    pub(super) done: HashSet<u64>,
+    /// The pace the last run that noted one found, calls per second.
+    pub(super) pace: Option<f64>,
+}
+
 /// How a record finished.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Finished {
     Sent,
     Rejected,
+}
+
+/// `pace RATE`, a rate finite and above zero; anything else is `None`.
+fn parse_pace(text: &str) -> Option<f64> {
+    let rate: f64 = text.strip_prefix(PACE)?.strip_prefix(' ')?.parse().ok()?;
+    (rate.is_finite() && rate > 0.0).then_some(rate)
 }
 
 /// `LINE ok` or `LINE rejected`; anything else (a cut line) is `None`.
@@ -130,9 +160,9 @@ fn parse_line(text: &str) -> Option<u64> {
         .flatten()
 }
 
-/// The finished lines of a journal's `text`, once its header says it is
-/// `job`'s.
-fn read(text: &str, job: &Job, name: &str) -> Result<HashSet<u64>, Failure> {
+/// The finished lines and the last pace of a journal's `text`, once its
+/// header says it is `job`'s.
+fn read(text: &str, job: &Job, name: &str) -> Result<Recorded, Failure> {
     let mut lines = text.lines();
     match lines.next() {
         Some(HEADER) => {}
@@ -157,16 +187,20 @@ fn read(text: &str, job: &Job, name: &str) -> Result<HashSet<u64>, Failure> {
     let recorded = Job::parse(header.iter().copied())
         .ok_or_else(|| Failure::usage(format!("{name}: the journal's job does not read")))?;
     recorded.check(job, name)?;
-    let mut done = HashSet::new();
+    let mut recorded = Recorded::default();
     for (number, text) in lines.enumerate().skip(header.len()) {
+        if let Some(rate) = parse_pace(text) {
+            recorded.pace = Some(rate);
+            continue;
+        }
         // A line cut by a crash lacks its word: it is not counted.
         let Some(line) = parse_line(text) else {
             tracing::warn!(journal = %name, at = number + 2, "unreadable journal line skipped");
             continue;
         };
-        done.insert(line);
+        recorded.done.insert(line);
     }
-    Ok(done)
+    Ok(recorded)
 }
 
 #[cfg(test)]
@@ -185,20 +219,21 @@ mod tests {
         let dir = tempfile::tempdir().expect("a folder");
         let job = job_of(dir.path(), "in.csv", "a\nb\n");
         let path = dir.path().join("j");
-        let (mut journal, done) = Journal::open(&path, || Ok(job.clone())).expect("a new journal");
-        assert!(done.is_empty());
+        let (mut journal, recorded) =
+            Journal::open(&path, || Ok(job.clone())).expect("a new journal");
+        assert!(recorded.done.is_empty() && recorded.pace.is_none());
         journal.finished(2, Finished::Sent).expect("written");
         journal.finished(7, Finished::Rejected).expect("written");
         drop(journal);
         let mut file = OpenOptions::new().append(true).open(&path).expect("open");
         file.write_all(b"93 o").expect("a cut line");
         drop(file);
-        let (mut journal, done) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
-        assert_eq!(done, HashSet::from([2, 7]));
+        let (mut journal, recorded) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
+        assert_eq!(recorded.done, HashSet::from([2, 7]));
         journal.finished(11, Finished::Sent).expect("written");
         drop(journal);
-        let (_, done) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
-        assert_eq!(done, HashSet::from([2, 7, 11]));
+        let (_, recorded) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
+        assert_eq!(recorded.done, HashSet::from([2, 7, 11]));
         std::fs::write(&path, "not a journal\n").expect("overwritten");
         assert!(Journal::open(&path, || Ok(job.clone())).is_err());
     }
@@ -226,5 +261,28 @@ mod tests {
             std::fs::read_to_string(&path).expect("the journal"),
             format!("{HEADER_V1}\n2 ok\n")
         );
+    }
+
+    #[test]
+    fn the_last_pace_a_run_found_is_read_back() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let job = job_of(dir.path(), "in.csv", "a\nb\n");
+        let path = dir.path().join("j");
+        let (mut journal, _) = Journal::open(&path, || Ok(job.clone())).expect("a new journal");
+        journal.finished(2, Finished::Sent).expect("written");
+        journal.pace(38.5).expect("written");
+        journal.pace(f64::NAN).expect("not written");
+        journal.pace(0.0).expect("not written");
+        drop(journal);
+        let (mut journal, recorded) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
+        assert_eq!(recorded.pace, Some(38.5));
+        assert_eq!(recorded.done, HashSet::from([2]));
+        journal.pace(412.25).expect("written");
+        drop(journal);
+        let (_, recorded) = Journal::open(&path, || Ok(job.clone())).expect("reopened");
+        assert_eq!(recorded.pace, Some(412.25), "the last run's pace");
+        assert_eq!(parse_pace("pace -3"), None);
+        assert_eq!(parse_pace("pace inf"), None);
+        assert_eq!(parse_pace("pacer 3"), None);
     }
 }
