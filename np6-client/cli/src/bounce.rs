@@ -25,10 +25,23 @@ pub(crate) async fn run(global: &Global, cmd: Bounce) -> Result<ExitCode, Failur
     client
         .put_target_bounce(&cmd.target, cmd.field, &bounce)
         .send()
-        .await?;
+        .await
+        .map_err(refused_or_failed)?;
     crate::output::print(&format!(
         "bounce recorded: target {} field {}\n",
         cmd.target, cmd.field
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// NP6 refusing this bounce for good (a `4xx` other than a refused key) is
+/// a rejected record, exit code 1, as in `bounces import`; anything else
+/// is the client error's own code.
+fn refused_or_failed(error: np6_client::Error) -> Failure {
+    match error.status() {
+        Some(400..=499) if !matches!(error.status(), Some(401 | 403)) && !error.is_retryable() => {
+            Failure::some_rejected(error.to_string())
+        }
+        _ => Failure::from(error),
+    }
 }
