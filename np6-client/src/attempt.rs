@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use crate::error::Answer;
 use crate::settings::Settings;
+use crate::spec::Operation;
 
 /// progenitor's client for one attempt: its `inner` is the [`Attempt`].
 pub(crate) type AttemptClient = crate::generated::Client;
@@ -27,6 +28,8 @@ pub(crate) type AttemptClient = crate::generated::Client;
 /// What `exec` reads for one attempt, and the answer it leaves.
 #[derive(Debug)]
 pub(crate) struct Attempt {
+    /// The operation called.
+    pub(crate) op: &'static Operation,
     pub(crate) settings: Arc<Settings>,
     /// The attempt's time limit: the attempt timeout, or less when the
     /// call's deadline is near.
@@ -39,13 +42,15 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
-    /// An attempt with the time limit `timeout`.
+    /// An attempt at `op` with the time limit `timeout`.
     pub(crate) fn new(
+        op: &'static Operation,
         settings: Arc<Settings>,
         timeout: Duration,
         raw_path: Option<Arc<String>>,
     ) -> Arc<Attempt> {
         Arc::new(Attempt {
+            op,
             settings,
             timeout,
             raw_path,

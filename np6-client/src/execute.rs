@@ -90,7 +90,7 @@ impl Client {
                 let limit = later(attempt_started, settings.timeout)
                     .min(deadline)
                     .saturating_duration_since(attempt_started);
-                let attempt = Attempt::new(self.settings.clone(), limit, raw_path.clone());
+                let attempt = Attempt::new(op, self.settings.clone(), limit, raw_path.clone());
                 let result = send(attempt.client(&self.base_url, self.http.clone())).await;
                 let answer = attempt.take_answer();
                 if traced {

@@ -5,8 +5,8 @@
 //! schema's empty value, the exchange traced and recorded (record mode).
 //!
 //! The hook reads the [`Attempt`] that `Client::execute` made the generated
-//! client with (progenitor's `ClientInfo::inner`), and the operation from
-//! progenitor's `OperationInfo`.
+//! client with (progenitor's `ClientInfo::inner`), which names the
+//! operation too: progenitor's `OperationInfo` is not needed.
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use crate::error::Answer;
 use crate::record::SentRequest;
 use crate::retry::parse_retry_after;
 use crate::settings::Settings;
-use crate::spec::{OPERATIONS, Operation};
+use crate::spec::Operation;
 
 /// The most characters of a body shown in a TRACE event.
 const TRACE_BODY_CHARS: usize = 1024;
@@ -35,14 +35,11 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
     async fn exec(
         &self,
         mut request: reqwest::Request,
-        info: &OperationInfo,
+        _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let attempt: &Attempt = self.inner();
         let settings: &Settings = &attempt.settings;
-        // progenitor names the operation by its method's name.
-        let op = OPERATIONS
-            .iter()
-            .find(|op| op.method_name == info.operation_id);
+        let op = attempt.op;
         if let Some(raw_path) = &attempt.raw_path {
             adapted::send_to_raw_path(self.baseurl(), &mut request, raw_path);
         }
@@ -184,7 +181,7 @@ fn too_large(limit: usize) -> reqwest::Body {
 /// handed on with the same body, or with one that fails with [`TooLarge`].
 async fn read_whole(
     settings: &Settings,
-    op: Option<&'static Operation>,
+    op: &'static Operation,
     mut response: reqwest::Response,
     sent: Option<SentRequest>,
 ) -> reqwest::Result<reqwest::Response> {
@@ -202,7 +199,7 @@ async fn read_whole(
     if let (Some(recorder), Some(sent)) = (&settings.recorder, sent) {
         recorder
             .record(
-                op.map(|op| op.id),
+                Some(op.id),
                 sent,
                 status,
                 &headers,
