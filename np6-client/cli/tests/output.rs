@@ -168,16 +168,7 @@ async fn a_fifo_is_written_into_not_replaced() {
         .expect("a server");
     let dir = tempfile::tempdir().expect("a folder");
     let fifo = dir.path().join("pipe");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo runs");
-    assert!(made.success());
-    let (tell, read) = std::sync::mpsc::channel();
-    let reading = fifo.clone();
-    std::thread::spawn(move || {
-        let _ = tell.send(std::fs::read_to_string(&reading));
-    });
+    let read = common::fifo_read_in_background(&fifo);
     let output = run(redlist_to(&server, &fifo), b"").await;
     assert_eq!(code(&output), Some(0), "{}", stderr(&output));
     let received = read

@@ -9,10 +9,10 @@ mod common;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::{CANARY, assert_key_absent, code, np6, run, stderr};
+use common::{CANARY, code, np6, run, stderr};
 use np6_loopback::fault::{FaultConfig, FaultServer};
 
 /// `records` rows, the targets starting with `X` refused by the server.
@@ -36,25 +36,6 @@ async fn rejecting_server() -> FaultServer {
         .expect("a server")
 }
 
-/// Runs `cmd` with stdin, stdout and stderr as given, bounded in time.
-async fn run_with(
-    mut cmd: std::process::Command,
-    stdin: Stdio,
-    stdout: Stdio,
-    stderr: Stdio,
-) -> Output {
-    let output = tokio::task::spawn_blocking(move || {
-        cmd.stdin(stdin).stdout(stdout).stderr(stderr);
-        cmd.output().expect("np6 runs")
-    });
-    let output = tokio::time::timeout(Duration::from_secs(120), output)
-        .await
-        .expect("np6 ends within 2 minutes")
-        .expect("the runner");
-    assert_key_absent(&output);
-    output
-}
-
 fn appending(path: &Path) -> std::fs::File {
     std::fs::OpenOptions::new()
         .append(true)
@@ -72,7 +53,7 @@ async fn rejects_to_dev_stderr_append_to_the_log_the_shell_opened() {
     std::fs::write(&log, "OLD\n").expect("a log");
     let mut cmd = import(&server, &input);
     cmd.args(["--rejects", "/dev/stderr"]);
-    let output = run_with(cmd, Stdio::null(), Stdio::null(), appending(&log).into()).await;
+    let output = common::run_with(cmd, Stdio::null(), Stdio::null(), appending(&log).into()).await;
     let text = std::fs::read_to_string(&log).expect("the log");
     assert_eq!(code(&output), Some(1), "{text}");
     assert!(text.starts_with("OLD\n"), "the log kept: {text}");
@@ -109,16 +90,7 @@ async fn rejects_into_dev_null_a_fifo_and_a_pipe_exit_1_not_2() {
     );
 
     let fifo = dir.path().join("rejects.fifo");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo runs");
-    assert!(made.success());
-    let (tell, read) = std::sync::mpsc::channel();
-    let reading = fifo.clone();
-    std::thread::spawn(move || {
-        let _ = tell.send(std::fs::read_to_string(&reading));
-    });
+    let read = common::fifo_read_in_background(&fifo);
     let mut cmd = import(&server, &input);
     cmd.arg("--rejects").arg(&fifo);
     let output = run(cmd, b"").await;
@@ -335,7 +307,7 @@ async fn rejects_naming_the_file_stdin_reads_are_refused() {
         cmd.args(["bounces", "import", input, "--rejects"])
             .arg(&big);
         let stdin = std::fs::File::open(&big).expect("the input");
-        let output = run_with(cmd, stdin.into(), Stdio::null(), Stdio::piped()).await;
+        let output = common::run_with(cmd, stdin.into(), Stdio::null(), Stdio::piped()).await;
         assert_eq!(code(&output), Some(2), "{input}: {}", stderr(&output));
         assert!(stderr(&output).contains("same file"), "{}", stderr(&output));
     }

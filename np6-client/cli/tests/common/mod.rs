@@ -4,7 +4,9 @@
 #![allow(dead_code)] // Each test file uses its own part.
 
 use std::io::Write;
-use std::process::Output;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 /// The key every test passes: it must never appear in any output.
@@ -24,7 +26,7 @@ pub fn np6(base_url: &str) -> std::process::Command {
 /// Runs `cmd` with `stdin`, bounded in time; checks the canary is absent.
 pub async fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Output {
     let stdin = stdin.to_vec();
-    let output = tokio::task::spawn_blocking(move || {
+    bounded(tokio::task::spawn_blocking(move || {
         cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -33,13 +35,50 @@ pub async fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Output {
             let _ = input.write_all(&stdin);
         }
         child.wait_with_output().expect("np6 ends")
-    });
-    let output = tokio::time::timeout(Duration::from_secs(120), output)
+    }))
+    .await
+}
+
+/// Runs `cmd` with stdin, stdout and stderr as given, bounded in time;
+/// checks the canary is absent from what was captured.
+pub async fn run_with(
+    mut cmd: std::process::Command,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Output {
+    bounded(tokio::task::spawn_blocking(move || {
+        cmd.stdin(stdin).stdout(stdout).stderr(stderr);
+        cmd.output().expect("np6 runs")
+    }))
+    .await
+}
+
+/// The output of `runner` (np6 run on a blocking thread), waited for at
+/// most 2 minutes; checks the canary is absent.
+async fn bounded(runner: tokio::task::JoinHandle<Output>) -> Output {
+    let output = tokio::time::timeout(Duration::from_secs(120), runner)
         .await
         .expect("np6 ends within 2 minutes")
         .expect("the runner");
     assert_key_absent(&output);
     output
+}
+
+/// Makes a FIFO at `path` and reads it whole on a thread of its own; the
+/// text comes through the receiver once the writer closes it.
+pub fn fifo_read_in_background(path: &Path) -> mpsc::Receiver<std::io::Result<String>> {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let (tell, read) = mpsc::channel();
+    let reading = path.to_owned();
+    std::thread::spawn(move || {
+        let _ = tell.send(std::fs::read_to_string(&reading));
+    });
+    read
 }
 
 /// Waits for a child started with `spawn`, bounded in time; checks the key
