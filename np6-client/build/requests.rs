@@ -125,18 +125,21 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
     });
     let setters = args.iter().filter(|a| !a.required).map(setter);
     let all_fields = args.iter().map(|a| &a.field);
-    let lend = args.iter().map(|a| {
-        let (ident, field) = (&a.ident, &a.field);
-        let value = if a.required {
-            quote! { #field }
-        } else {
-            signature::lend(field, a.pass)
-        };
-        quote! { let #ident = #value; }
-    });
+    let lend: Vec<TokenStream> = args
+        .iter()
+        .map(|a| {
+            let (ident, field) = (&a.ident, &a.field);
+            let value = if a.required {
+                quote! { #field }
+            } else {
+                signature::lend(field, a.pass)
+            };
+            quote! { let #ident = #value; }
+        })
+        .collect();
     let checks = checks(op, sig, &args)?;
     let raw_path = raw_path(op, &args);
-    let call_args = sig.args.iter().map(|(ident, _)| ident);
+    let call_args: Vec<&syn::Ident> = sig.args.iter().map(|(ident, _)| ident).collect();
 
     let type_doc = format!(
         " A `{}` request ({} `{}`): set its optional parameters, then [`send`](Self::send) \
@@ -158,6 +161,33 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
             "not idempotent: not retried unless the caller opts in"
         }
     );
+    let stream = array_item(value).map(|item| {
+        let stream_doc = " Sends the request and reads the answer's items as they arrive: memory \
+             holds one item, whatever the answer's size. The call is made and retried as \
+             [`send`](Self::send) does until the answer begins; the [`Items`](crate::Items) then \
+             yield each item, or one error that says how many came before it.";
+        let lend = lend.clone();
+        let checks = checks.clone();
+        let all_fields = args.iter().map(|a| &a.field);
+        quote! {
+            #[doc = #stream_doc]
+            #[doc = ""]
+            #[doc = #errors_doc]
+            #[allow(clippy::clone_on_copy)]
+            pub async fn stream(self) -> ::std::result::Result<crate::Items<#item>, crate::Error> {
+                const OPERATION: &crate::spec::Operation = &crate::spec::OPERATIONS[#index];
+                let Self { client, #(#all_fields),* } = self;
+                #(#lend)*
+                #(#checks)*
+                #raw_path
+                client
+                    .execute_stream(OPERATION, raw_path, |attempt: crate::attempt::AttemptClient| async move {
+                        attempt.#name(#(#call_args),*).await
+                    })
+                    .await
+            }
+        }
+    });
     let builder_doc = format!(
         " Required parameters and the body are arguments; optional parameters are set on the \
          returned [`{type_name}`](crate::requests::{type_name}), which [`send`](crate::requests::{type_name}::send)s it."
@@ -190,6 +220,8 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
                     })
                     .await
             }
+
+            #stream
         }
 
         impl crate::Client {
@@ -244,6 +276,23 @@ fn method_docs(op: &Operation, args: &[Arg], name: &syn::Ident) -> String {
         lent.join(", ")
     ));
     doc
+}
+
+/// `T` when the operation's value is `Vec<T>` (its success is a JSON
+/// array): its request then has `stream()` too.
+pub fn array_item(value: &Type) -> Option<&Type> {
+    let Type::Path(path) = value else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(item)) if args.args.len() == 1 => Some(item),
+        _ => None,
+    }
 }
 
 /// `name(value)` and `set_name(Option<value>)` for an optional parameter.

@@ -37,8 +37,13 @@ pub(crate) struct Attempt {
     /// The path to send instead of progenitor's, when progenitor's cannot
     /// carry a path parameter (`adapted::check_path_segment`).
     pub(crate) raw_path: Option<Arc<String>>,
+    /// Whether a success's body is kept for [`Items`](crate::Items)
+    /// (`Client::execute_stream`) instead of being decoded by progenitor.
+    pub(crate) streamed: bool,
     /// The answer's head (no body), set by `exec` when an answer came.
     answer: Mutex<Option<Answer>>,
+    /// A streamed attempt's success, its body unread (`keep`).
+    kept: Mutex<Option<reqwest::Response>>,
 }
 
 impl Attempt {
@@ -48,13 +53,16 @@ impl Attempt {
         settings: Arc<Settings>,
         timeout: Duration,
         raw_path: Option<Arc<String>>,
+        streamed: bool,
     ) -> Arc<Attempt> {
         Arc::new(Attempt {
             op,
             settings,
             timeout,
             raw_path,
+            streamed,
             answer: Mutex::new(None),
+            kept: Mutex::new(None),
         })
     }
 
@@ -66,6 +74,25 @@ impl Attempt {
     /// Notes the answer's head (`exec`).
     pub(crate) fn answered(&self, head: Answer) {
         *self.answer.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+    }
+
+    /// Keeps a streamed success whose body is read as items (`exec`), and
+    /// gives progenitor the same answer with an empty array as its body:
+    /// the generated method then returns at once, with an empty value.
+    pub(crate) fn keep(&self, response: reqwest::Response) -> reqwest::Response {
+        let mut empty = http::Response::new(reqwest::Body::from("[]"));
+        *empty.status_mut() = response.status();
+        *empty.version_mut() = response.version();
+        *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = Some(response);
+        reqwest::Response::from(empty)
+    }
+
+    /// The success `keep` kept (`execute_stream`, after the attempt).
+    pub(crate) fn take_kept(&self) -> Option<reqwest::Response> {
+        self.kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// The answer's head, if an answer came (`execute`, after the attempt).

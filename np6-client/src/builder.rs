@@ -54,6 +54,7 @@ struct Config {
     http_client: Option<reqwest::Client>,
     allow_plaintext: bool,
     max_response_bytes: usize,
+    max_item_bytes: usize,
     record_dir: Option<PathBuf>,
 }
 
@@ -80,6 +81,7 @@ impl fmt::Debug for ClientBuilder {
             .field("custom_http_client", &config.http_client.is_some())
             .field("allow_plaintext", &config.allow_plaintext)
             .field("max_response_bytes", &config.max_response_bytes)
+            .field("max_item_bytes", &config.max_item_bytes)
             .field("record_dir", &record_dir)
             .finish()
     }
@@ -112,6 +114,7 @@ impl ClientBuilder {
             http_client: None,
             allow_plaintext: false,
             max_response_bytes: 64 * 1024 * 1024,
+            max_item_bytes: 1024 * 1024,
             record_dir: None,
         };
         Self { config }
@@ -201,6 +204,25 @@ impl ClientBuilder {
     /// fails the call with [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.config.max_response_bytes = bytes;
+        self
+    }
+
+    /// The largest item of an answer read as a stream of items (`stream()`
+    /// on a request whose answer is an array, [`Items`](crate::Items)).
+    /// Default 1 MiB; a larger item ends the stream with
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge).
+    /// The answer as a whole has no limit there: memory holds one item.
+    ///
+    /// ```
+    /// let client = np6_client::Client::builder()
+    ///     .api_key("my-np6-key")
+    ///     .max_item_bytes(64 * 1024)
+    ///     .build()
+    ///     .expect("a valid configuration");
+    /// # let _ = client;
+    /// ```
+    pub fn max_item_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_item_bytes = bytes;
         self
     }
 
@@ -349,6 +371,7 @@ fn settings(config: Config, key: &ApiKey) -> Result<(String, reqwest::Client, Se
         deadline: config.deadline,
         retry: config.retry,
         max_response_bytes: config.max_response_bytes,
+        max_item_bytes: config.max_item_bytes,
         recorder: config
             .record_dir
             .or_else(|| {

@@ -72,6 +72,8 @@ struct Inner {
     /// The start of the body for `Display`, with any echo of the key masked.
     excerpt: Option<String>,
     retry_after: Option<Duration>,
+    /// For the error a stream of items ends with: the items before it.
+    delivered: Option<u64>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -137,6 +139,28 @@ impl Error {
             .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
+    /// For the error that ends a stream of items
+    /// ([`Items`](crate::Items)): how many items the stream yielded before
+    /// it. `None` for the errors of `send()` and of `stream()` itself.
+    ///
+    /// ```
+    /// # async fn run(client: np6_client::Client) -> Result<(), np6_client::Error> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut entries = client.get_mail_redlist().stream().await?;
+    /// while let Some(entry) = entries.next().await {
+    ///     match entry {
+    ///         Ok(entry) => println!("{}", entry.id),
+    ///         Err(e) => eprintln!("cut after {:?} entries: {e}", e.delivered()),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delivered(&self) -> Option<u64> {
+        self.inner.delivered
+    }
+
     /// The wait NP6 asked for in `Retry-After`, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         self.inner.retry_after
@@ -185,6 +209,9 @@ impl fmt::Debug for Error {
             .field("operation", &inner.operation)
             .field("message", &inner.message)
             .field("attempts", &inner.attempts);
+        if let Some(delivered) = inner.delivered {
+            s.field("delivered", &delivered);
+        }
         if let Some(status) = inner.status {
             s.field("status", &status.as_u16());
         }
@@ -229,6 +256,7 @@ impl Error {
                 body: None,
                 excerpt: None,
                 retry_after: None,
+                delivered: None,
                 source: None,
             }),
         }
@@ -346,6 +374,34 @@ pub(crate) fn result_not_json(operation: &'static str, source: serde_json::Error
 pub(crate) fn too_large(operation: &'static str, limit: usize, answer: Answer) -> Error {
     let message = format!("the answer is larger than {limit} bytes");
     Error::new(ErrorKind::ResponseTooLarge, Some(operation), message).with_answer(answer)
+}
+
+/// No answer began within `limit` (a streamed attempt).
+pub(crate) fn no_answer(operation: &'static str, limit: Duration) -> Error {
+    let message = format!("no answer began within {limit:?}");
+    Error::new(ErrorKind::Timeout, Some(operation), message)
+}
+
+/// A broken promise between two parts of the client: a bug, never
+/// retried.
+pub(crate) fn internal(operation: &'static str, message: &str) -> Error {
+    let message = format!("internal error of np6-client: {message}");
+    Error::new(ErrorKind::Decode, Some(operation), message)
+}
+
+/// The error that ends a stream of items, after `delivered` of them.
+pub(crate) fn in_stream(
+    kind: ErrorKind,
+    operation: &'static str,
+    message: String,
+    answer: Answer,
+    attempts: u32,
+    delivered: u64,
+) -> Error {
+    let mut error = Error::new(kind, Some(operation), message).with_answer(answer);
+    error.inner.attempts = attempts;
+    error.inner.delivered = Some(delivered);
+    error
 }
 
 /// No connection, no complete answer in time, or a connection that failed

@@ -19,11 +19,26 @@ use tracing::{Instrument, Level, field};
 
 use crate::Client;
 use crate::attempt::{Attempt, AttemptClient};
-use crate::error::{Answer, Error};
+use crate::error::{self, Answer, Error};
+use crate::items::Items;
 use crate::outcome;
 use crate::retry::{RetryPolicy, classify, later};
 use crate::settings::Settings;
 use crate::spec::Operation;
+
+/// How a call's successful answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Whole, decoded by progenitor (`send()`).
+    Whole,
+    /// As items, by [`Items`] (`stream()`): the call ends when the
+    /// answer begins.
+    Items,
+}
+
+/// A call's value, and for [`Read::Items`] the answer to read the items
+/// from: its head, the attempt it came at, and the response.
+type Called<T> = (T, Option<(Answer, u32, reqwest::Response)>);
 
 impl Client {
     /// Runs one call: attempts, waits between them, the deadline, and the
@@ -38,6 +53,50 @@ impl Client {
         raw_path: Option<Arc<String>>,
         send: F,
     ) -> Result<T, Error>
+    where
+        T: DeserializeOwned,
+        F: Fn(AttemptClient) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    {
+        let (value, _) = self.call(op, raw_path, Read::Whole, send).await?;
+        Ok(value)
+    }
+
+    /// Runs one call of an operation whose success is an array, as
+    /// `execute` does, until its answer begins; the answer's items are then
+    /// read as the [`Items`] are polled.
+    pub(crate) async fn execute_stream<I, F, Fut>(
+        &self,
+        op: &'static Operation,
+        raw_path: Option<Arc<String>>,
+        send: F,
+    ) -> Result<Items<I>, Error>
+    where
+        I: DeserializeOwned,
+        F: Fn(AttemptClient) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<Vec<I>>, progenitor_client::Error<()>>>,
+    {
+        let (_, kept) = self.call(op, raw_path, Read::Items, send).await?;
+        match kept {
+            Some((head, attempts, response)) => Ok(Items::new(
+                op,
+                self.settings.clone(),
+                head,
+                attempts,
+                response,
+            )),
+            // `exec` keeps every success of a streamed attempt.
+            None => Err(error::internal(op.id, "the answer to stream was not kept")),
+        }
+    }
+
+    async fn call<T, F, Fut>(
+        &self,
+        op: &'static Operation,
+        raw_path: Option<Arc<String>>,
+        read: Read,
+        send: F,
+    ) -> Result<Called<T>, Error>
     where
         T: DeserializeOwned,
         F: Fn(AttemptClient) -> Fut,
@@ -90,13 +149,30 @@ impl Client {
                 let limit = later(attempt_started, settings.timeout)
                     .min(deadline)
                     .saturating_duration_since(attempt_started);
-                let attempt = Attempt::new(op, self.settings.clone(), limit, raw_path.clone());
-                let result = send(attempt.client(&self.base_url, self.http.clone())).await;
-                let answer = attempt.take_answer();
-                if traced {
-                    record_answer(settings, answer.as_ref());
-                }
-                let outcome = outcome::resolve(op, settings, result, answer, limit).await;
+                let streamed = read == Read::Items;
+                let attempt =
+                    Attempt::new(op, self.settings.clone(), limit, raw_path.clone(), streamed);
+                let sent = async {
+                    let result = send(attempt.client(&self.base_url, self.http.clone())).await;
+                    let answer = attempt.take_answer();
+                    if traced {
+                        record_answer(settings, answer.as_ref());
+                    }
+                    outcome::resolve(op, settings, result, answer, limit).await
+                };
+                let outcome = if streamed {
+                    // reqwest does not bound a streamed attempt (`hook.rs`):
+                    // its time limit runs until the answer begins.
+                    tokio::time::timeout(limit, sent)
+                        .await
+                        .unwrap_or_else(|_| Err(error::no_answer(op.id, limit)))
+                        .map(|(value, head)| {
+                            let kept = attempt.take_kept();
+                            (value, head.zip(kept).map(|(h, r)| (h, number, r)))
+                        })
+                } else {
+                    sent.await.map(|(value, _)| (value, None))
+                };
                 if let Some(turn) = turn {
                     turn.finish(outcome.as_ref().err());
                 }

@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -28,6 +29,10 @@ use crate::spec::Operation;
 /// The most characters of a body shown in a TRACE event.
 const TRACE_BODY_CHARS: usize = 1024;
 
+/// reqwest's time limit for a streamed attempt: none that a body read
+/// at its reader's pace could meet (tokio's timer takes it as "never").
+const STREAMED_BODY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// NP6's request identifier, quoted in errors and traces.
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -44,8 +49,14 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
             adapted::send_to_raw_path(self.baseurl(), &mut request, raw_path);
         }
         // reqwest's per-request timeout bounds the attempt, from connecting
-        // to the last byte of the body.
-        *request.timeout_mut() = Some(attempt.timeout);
+        // to the last byte of the body. A streamed attempt is bounded by
+        // `execute_stream` until its answer begins, and then by the wait
+        // for each next byte (`items.rs`): its body may take any time.
+        *request.timeout_mut() = Some(if attempt.streamed {
+            STREAMED_BODY
+        } else {
+            attempt.timeout
+        });
         let headers = request.headers_mut();
         headers.insert(
             settings.key_header_name.clone(),
@@ -72,6 +83,9 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
 
         let mut response = self.client().execute(request).await?;
         attempt.answered(head(&response));
+        // A streamed success is read as items, with no size limit on the
+        // whole (`items.rs`); every other body is capped.
+        let as_items = attempt.streamed && response.status().is_success();
         let response = if sent.is_some() || tracing::enabled!(Level::TRACE) {
             read_whole(settings, op, response, sent).await?
         } else {
@@ -81,9 +95,18 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
             // this and the span guard of `execute.rs` together save 2,700
             // instructions of a bounce PUT's 125,000 (2 %).
             *response.headers_mut() = HeaderMap::new();
-            capped(response, settings.max_response_bytes)
+            if as_items {
+                response
+            } else {
+                capped(response, settings.max_response_bytes)
+            }
         };
-        Ok(adapted::empty_success(op, response))
+        let response = adapted::empty_success(op, response);
+        Ok(if as_items {
+            attempt.keep(response)
+        } else {
+            response
+        })
     }
 }
 
@@ -240,7 +263,6 @@ async fn read_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     /// The head of an answer with `status` and `headers`.
     fn head_of(status: u16, headers: &[(&'static str, &'static str)]) -> Answer {

@@ -212,6 +212,7 @@ pub mod fixture;
 mod fixture;
 mod generated_support;
 mod hook;
+mod items;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod operation;
@@ -319,6 +320,7 @@ pub use builder::{ClientBuilder, DEFAULT_USER_AGENT, PRODUCTION_URL};
 pub use bulk::{BounceRecord, Bulk, BulkOptions, BulkOutcome, BulkState, BulkSummary, Failing};
 pub use client::Client;
 pub use error::{Error, ErrorKind};
+pub use items::Items;
 pub use operation::{SPEC_VERSION, operations};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, Redactor, printable};

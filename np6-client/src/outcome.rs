@@ -17,18 +17,19 @@ use crate::hook::{self, TooLarge};
 use crate::settings::Settings;
 use crate::spec::Operation;
 
-/// Turns one attempt's outcome into the value or a typed error, with any
-/// echo of the key masked. `answer` is the head `exec` noted, if an answer
-/// came; `limit` is the attempt's time limit.
+/// Turns one attempt's outcome into the value (with the head of its
+/// answer) or a typed error, with any echo of the key masked. `answer` is
+/// the head `exec` noted, if an answer came; `limit` is the attempt's time
+/// limit.
 pub(crate) async fn resolve<T: DeserializeOwned>(
     op: &'static Operation,
     settings: &Settings,
     result: Result<ResponseValue<T>, progenitor_client::Error<()>>,
     answer: Option<Answer>,
     limit: Duration,
-) -> Result<T, Error> {
+) -> Result<(T, Option<Answer>), Error> {
     match result {
-        Ok(value) => Ok(value.into_inner()),
+        Ok(value) => Ok((value.into_inner(), answer)),
         Err(error) => Err(failure::<T>(op, settings, error, answer, limit)
             .await
             .masked(&settings.key)),

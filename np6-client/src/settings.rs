@@ -29,6 +29,8 @@ pub(crate) struct Settings {
     pub(crate) deadline: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
+    /// The largest item of a streamed answer (`items.rs`).
+    pub(crate) max_item_bytes: usize,
     pub(crate) recorder: Option<Recorder>,
 }
 
@@ -50,6 +52,7 @@ impl fmt::Debug for Settings {
             .field("deadline", &self.deadline)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_item_bytes", &self.max_item_bytes)
             .field("record_dir", &record_dir)
             .finish()
     }

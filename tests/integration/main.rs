@@ -15,4 +15,5 @@ mod paths;
 mod proxy;
 mod record;
 mod schemas;
+mod streams;
 mod wire;

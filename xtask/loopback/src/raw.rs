@@ -30,6 +30,11 @@ pub enum Fault {
     HeadersNeverSent,
     /// Send the headers and part of the body, then stall.
     BodyStalled,
+    /// A `200` that promises more than it sends: the head, these bytes of
+    /// the body, then a reset.
+    CutBody(Vec<u8>),
+    /// A `200` that sends the head and these bytes of the body, then stalls.
+    StallBody(Vec<u8>),
     /// Wait `pause`, send the head, then the body in `chunks` pieces, `pause` apart.
     SlowSteady(u16, Vec<u8>, usize, Duration),
 }
@@ -221,6 +226,24 @@ async fn play(stream: &mut TcpStream, fault: Fault) -> bool {
         Fault::BodyStalled => {
             let _ = stream.write_all(&head(200, 1000, &[])).await;
             let _ = stream.write_all(b"[{\"id\":").await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            false
+        }
+        Fault::CutBody(body) => {
+            let _ = stream
+                .write_all(&head(200, body.len().saturating_add(1000), &[]))
+                .await;
+            let _ = stream.write_all(&body).await;
+            let _ = stream.flush().await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            reset(stream);
+            false
+        }
+        Fault::StallBody(body) => {
+            let _ = stream
+                .write_all(&head(200, body.len().saturating_add(1000), &[]))
+                .await;
+            let _ = stream.write_all(&body).await;
             tokio::time::sleep(Duration::from_secs(3600)).await;
             false
         }
