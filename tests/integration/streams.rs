@@ -97,7 +97,7 @@ async fn a_cut_body_ends_the_stream_with_the_count_delivered() {
     let body = entries(5);
     let cut = body.find("{\"id\":\"E3\"").expect("a fourth entry");
     let server =
-        FaultServer::start(vec![Fault::CutBody(body[..cut + 8].as_bytes().to_vec())]).await;
+        FaultServer::start(vec![Fault::CutBody(body.as_bytes()[..cut + 8].to_vec())]).await;
     let client = client(&server.base_url).build().expect("valid");
     let items = client.get_mail_redlist().stream().await.expect("begins");
     let (ids, error) = drain(items).await;
@@ -119,7 +119,7 @@ async fn a_cut_body_ends_the_stream_with_the_count_delivered() {
 async fn a_body_that_stops_coming_times_out_after_the_attempt_timeout() {
     let body = entries(4);
     let cut = body.find("{\"id\":\"E2\"").expect("a third entry");
-    let server = FaultServer::start(vec![Fault::StallBody(body[..cut].as_bytes().to_vec())]).await;
+    let server = FaultServer::start(vec![Fault::StallBody(body.as_bytes()[..cut].to_vec())]).await;
     let client = client(&server.base_url)
         .timeout(Duration::from_millis(300))
         .build()

@@ -88,6 +88,16 @@ impl Output {
         }
     }
 
+    /// The temporary file of a replacement, flushed: what was written
+    /// there can still be cut back. `None` for stdout and what is written
+    /// straight into.
+    pub(crate) fn replacement(&mut self) -> Option<std::io::Result<&mut File>> {
+        match self {
+            Self::Replace { temp, .. } => Some(temp.flush().map(|()| temp.get_mut().as_file_mut())),
+            Self::Stdout(_) | Self::Into { .. } => None,
+        }
+    }
+
     /// Flushes; a replacement is synced and renamed into place.
     pub(crate) fn commit(self) -> Result<(), Failure> {
         match self {

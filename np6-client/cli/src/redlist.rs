@@ -6,6 +6,7 @@
 //! state file write every entry once. It is asked whole or in pieces
 //! ([`windows`]), in time order.
 
+mod held;
 mod state;
 mod windows;
 mod write;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use np6_client::types::RedlistEntry;
+use futures_util::TryStreamExt;
 
 use crate::cli::{Channel, Format, Global, Redlist};
 use crate::failure::Failure;
@@ -22,6 +23,7 @@ use crate::output::{Output, note, write_atomically, write_failed};
 use crate::paths::{KEY_FILE, Named, Target, refuse_overlaps};
 use crate::stop::Stop;
 use crate::when;
+use held::Held;
 use state::{State, Tracker};
 use windows::{Windows, worth_splitting};
 use write::{Writer, date};
@@ -177,16 +179,17 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         .as_deref()
         .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
     let failed = |e: std::io::Error| write_failed(&what, &e);
-    // On stdout, CSV and NDJSON are flushed after each window and the
-    // state moves past it; a file is replaced whole at the end, and a JSON
-    // array is whole only at its end, so their state moves once.
+    // On stdout, CSV and NDJSON reach the output window by window and the
+    // state moves past each; a file is replaced whole at the end, and a
+    // JSON array is whole only at its end, so their state moves once.
     let progressive = cmd.output.is_none() && cmd.format != Format::Json;
     let mut tracker = Tracker::new(previous, start, overlap);
     // Opened now (a path that cannot be written is refused before any
     // call), started (the CSV header, the JSON bracket) only once NP6 has
     // answered: a run that fails before writes nothing to stdout.
-    let mut writer = Writer::Pending(Output::create(cmd.output.as_deref())?, cmd.format);
-    let mut received = 0usize;
+    let held = Held::new(Output::create(cmd.output.as_deref())?).map_err(failed)?;
+    let mut writer = Writer::Pending(held, cmd.format);
+    let mut received = 0u64;
     let mut client = None;
     let mut windows = start.map(|start| Windows::new(start, until, chunk));
     loop {
@@ -201,48 +204,51 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
             Some(client) => client,
             None => client.insert(crate::key::client(global)?),
         };
-        let entries = match fetch(client, cmd.channel, from, to).await {
-            Ok(entries) => entries,
-            Err(error) => {
-                let split = match (&mut windows, from) {
-                    (Some(windows), Some(from)) => {
-                        worth_splitting(&error) && windows.split(from, to)
-                    }
-                    _ => false,
-                };
-                if !split {
-                    return Err(error.into());
-                }
-                tracing::info!(
-                    from = from.map(date),
-                    to = date(to),
-                    %error,
-                    "window split in halves"
-                );
-                continue;
-            }
-        };
-        received = received.saturating_add(entries.len());
-        let writer = writer.started().map_err(failed)?;
         tracker.window(from, to);
-        for entry in &entries {
-            if tracker.admit(&entry.id, entry.timestamp) {
-                writer.write(entry).map_err(failed)?;
+        let error =
+            match write_window(client, cmd.channel, (from, to), &mut writer, &mut tracker).await {
+                Ok(count) => {
+                    received = received.saturating_add(count);
+                    None
+                }
+                Err(Failed::Write(e)) => return Err(failed(e)),
+                Err(Failed::Np6(error)) => Some(error),
+            };
+        if let Some(error) = error {
+            // What the window wrote is taken back: it is asked again in
+            // halves, or the run fails with nothing of it written.
+            tracker.undo();
+            if let Writer::Started(entries, count) = &mut writer {
+                entries.below(Held::undo).map_err(failed)?;
+                entries.forget_after(*count);
             }
+            let split = match (&mut windows, from) {
+                (Some(windows), Some(from)) => worth_splitting(&error) && windows.split(from, to),
+                _ => false,
+            };
+            if !split {
+                return Err(error.into());
+            }
+            tracing::info!(
+                from = from.map(date),
+                to = date(to),
+                delivered = error.delivered(),
+                %error,
+                "window split in halves"
+            );
+            continue;
         }
-        match &cmd.state {
-            Some(path) if progressive && to < until => {
-                writer.flush().map_err(failed)?;
-                save_state(path, &mut tracker, false)?;
-            }
-            _ => {}
+        if let (Some(path), true) = (&cmd.state, progressive && to < until) {
+            save_state(path, &mut tracker, false)?;
         }
         if windows.is_none() {
             break;
         }
     }
-    let written = writer.started().map_err(failed)?.written();
-    writer.finish().map_err(failed)?.commit()?;
+    let entries = writer.started().map_err(failed)?;
+    let written = entries.written();
+    let held = writer.finish().map_err(failed)?;
+    held.into_output().map_err(failed)?.commit()?;
     // Only now that the output is complete does the next run start here.
     if let Some(path) = &cmd.state {
         save_state(path, &mut tracker, true)?;
@@ -255,6 +261,60 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         "redlist written"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why a window was not written whole.
+enum Failed {
+    /// NP6's answer failed, before or after it began.
+    Np6(np6_client::Error),
+    /// The output could not be written.
+    Write(std::io::Error),
+}
+
+/// Writes the entries NP6 returns for the window `[start, until)` as they
+/// arrive, and hands the window to the output once whole (`held.rs`): how
+/// many entries NP6 sent. NP6 is asked from one second before the start,
+/// so that an entry on the start is there whether or not NP6 includes the
+/// start; the [`Tracker`] drops the extra ones.
+async fn write_window(
+    client: &np6_client::Client,
+    channel: Channel,
+    (start, until): (Option<DateTime<Utc>>, DateTime<Utc>),
+    writer: &mut Writer<Held>,
+    tracker: &mut Tracker,
+) -> Result<u64, Failed> {
+    let ask_from = start.map(|s| s.checked_sub_signed(windows::ASKED_BEFORE).unwrap_or(s));
+    let mut items = match channel {
+        Channel::Mail => {
+            client
+                .get_mail_redlist()
+                .set_start_date(ask_from)
+                .end_date(until)
+                .stream()
+                .await
+        }
+        Channel::Sms => {
+            client
+                .get_sms_redlist()
+                .set_start_date(ask_from)
+                .end_date(until)
+                .stream()
+                .await
+        }
+    }
+    .map_err(Failed::Np6)?;
+    let entries = writer.started().map_err(Failed::Write)?;
+    entries.below(Held::begin).map_err(Failed::Write)?;
+    let mut count = 0u64;
+    while let Some(entry) = items.try_next().await.map_err(Failed::Np6)? {
+        count = count.saturating_add(1);
+        if tracker.admit(&entry.id, entry.timestamp) {
+            entries.write(&entry).map_err(Failed::Write)?;
+        }
+    }
+    entries.below(Held::done).map_err(Failed::Write)?;
+    writer.window_done();
+    Ok(count)
 }
 
 /// Saves the state as of the windows written; `last`: warns when the
@@ -271,37 +331,6 @@ fn save_state(path: &Path, tracker: &mut Tracker, last: bool) -> Result<(), Fail
     let bytes = serde_json::to_vec_pretty(&state)
         .map_err(|e| Failure::cannot_run(format!("cannot encode the state: {e}")))?;
     write_atomically(path, &bytes)
-}
-
-/// The entries NP6 returns for `[start, until)`: asked one second wider at
-/// the start, so that an entry on the start is there whether or not NP6
-/// includes the start; the extra ones are dropped by the [`Tracker`].
-async fn fetch(
-    client: &np6_client::Client,
-    channel: Channel,
-    start: Option<DateTime<Utc>>,
-    until: DateTime<Utc>,
-) -> Result<Vec<RedlistEntry>, np6_client::Error> {
-    let ask_from = start.map(|s| s.checked_sub_signed(windows::ASKED_BEFORE).unwrap_or(s));
-    let entries = match channel {
-        Channel::Mail => {
-            client
-                .get_mail_redlist()
-                .set_start_date(ask_from)
-                .end_date(until)
-                .send()
-                .await?
-        }
-        Channel::Sms => {
-            client
-                .get_sms_redlist()
-                .set_start_date(ask_from)
-                .end_date(until)
-                .send()
-                .await?
-        }
-    };
-    Ok(entries)
 }
 
 fn read_state(path: Option<&Path>) -> Result<Option<State>, Failure> {

@@ -93,6 +93,10 @@ pub(crate) struct Tracker {
     /// and the same as a set.
     untimed: Vec<String>,
     untimed_ids: HashSet<String>,
+    /// What the current window added to `kept`, and how many ids
+    /// `untimed` had before it: what [`Tracker::undo`] takes back.
+    added: Vec<Seen>,
+    untimed_before: usize,
 }
 
 impl Tracker {
@@ -123,8 +127,10 @@ impl Tracker {
             first,
             start,
             end: start.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            untimed_before: untimed.len(),
             untimed,
             untimed_ids,
+            added: Vec::new(),
         }
     }
 
@@ -132,6 +138,20 @@ impl Tracker {
     pub(crate) fn window(&mut self, start: Option<DateTime<Utc>>, end: DateTime<Utc>) {
         self.start = start;
         self.end = end;
+        self.added.clear();
+        self.untimed_before = self.untimed.len();
+    }
+
+    /// The current window failed midway: the entries it admitted were not
+    /// written after all, and are admitted again when asked again.
+    pub(crate) fn undo(&mut self) {
+        for seen in self.added.drain(..) {
+            self.kept.remove(&seen);
+        }
+        let before = self.untimed_before.min(self.untimed.len());
+        for id in self.untimed.drain(before..) {
+            self.untimed_ids.remove(&id);
+        }
     }
 
     /// From when the entries are kept for windows ending at `end`.
@@ -163,7 +183,10 @@ impl Tracker {
         }
         if timestamp >= self.keep_from(self.end) {
             // Also drops an entry NP6 sent twice in one answer.
-            return self.kept.insert(seen);
+            if !self.kept.insert(seen.clone()) {
+                return false;
+            }
+            self.added.push(seen);
         }
         true
     }

@@ -1,7 +1,7 @@
 //! The windows a redlist export asks NP6 for, in time order: the whole
 //! window, or `--chunk` pieces of it; and a window NP6 cannot answer
 //! whole (a timeout, a 5xx or an answer too large, after the client's
-//! retries) split in halves, down to [`FLOOR`].
+//! retries, or cut midway) split in halves, down to [`FLOOR`].
 
 use chrono::{DateTime, Duration, Utc};
 use np6_client::{Error, ErrorKind};
@@ -64,10 +64,13 @@ impl Windows {
 }
 
 /// Whether a smaller window may succeed where this one failed: NP6 timed
-/// out, failed (5xx) or answered more than the client takes.
+/// out, failed (5xx), cut its answer, or answered more than the client
+/// takes whole. An item too large (the error of a stream, after
+/// [`Error::delivered`] items) is as large in any window.
 pub(crate) fn worth_splitting(error: &Error) -> bool {
     match error.kind() {
-        ErrorKind::Timeout | ErrorKind::ResponseTooLarge => true,
+        ErrorKind::Timeout | ErrorKind::Transport => true,
+        ErrorKind::ResponseTooLarge => error.delivered().is_none(),
         ErrorKind::Status => error.status().is_some_and(|s| s >= 500),
         _ => false,
     }

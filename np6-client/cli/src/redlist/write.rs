@@ -46,6 +46,24 @@ enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Ndjson(W),
     Json(W),
+    /// The writer was lost to an error.
+    Failed,
+}
+
+/// A CSV writer over `out`, the header already written.
+fn csv_over<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out)
+}
+
+/// csv's error on giving its writer back, as the writer's error.
+fn into_io<W: Write>(e: csv::IntoInnerError<csv::Writer<W>>) -> std::io::Error {
+    std::io::Error::new(e.error().kind(), e.error().to_string())
+}
+
+fn failed() -> std::io::Error {
+    std::io::Error::other("the output failed earlier")
 }
 
 impl<W: Write> Entries<W> {
@@ -53,9 +71,7 @@ impl<W: Write> Entries<W> {
     pub(crate) fn start(mut out: W, format: Format) -> std::io::Result<Self> {
         let sink = match format {
             Format::Csv => {
-                let mut csv = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(out);
+                let mut csv = csv_over(out);
                 csv.write_record(["id", "origin", "timestamp", "detail"])?;
                 Sink::Csv(Box::new(csv))
             }
@@ -98,26 +114,54 @@ impl<W: Write> Entries<W> {
                 out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut *out, &Shape::of(entry, timestamp))?;
             }
+            Sink::Failed => return Err(failed()),
         }
         self.written = self.written.saturating_add(1);
         Ok(())
     }
 
-    /// Flushes what was written to the writer.
-    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.sink {
-            Sink::Csv(csv) => csv.flush(),
-            Sink::Ndjson(out) | Sink::Json(out) => out.flush(),
+    /// Runs `f` on the writer below, with everything written so far
+    /// flushed into it.
+    pub(crate) fn below(
+        &mut self,
+        f: impl FnOnce(&mut W) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match std::mem::replace(&mut self.sink, Sink::Failed) {
+            Sink::Csv(csv) => {
+                // csv's writer lends its writer to no one: it is taken
+                // out and a new one made over it.
+                let mut out = csv.into_inner().map_err(into_io)?;
+                let done = f(&mut out);
+                self.sink = Sink::Csv(Box::new(csv_over(out)));
+                done
+            }
+            Sink::Ndjson(mut out) => {
+                let done = f(&mut out);
+                self.sink = Sink::Ndjson(out);
+                done
+            }
+            Sink::Json(mut out) => {
+                let done = f(&mut out);
+                self.sink = Sink::Json(out);
+                done
+            }
+            Sink::Failed => Err(failed()),
         }
+    }
+
+    /// Counts only the first `count` entries written: the writer below
+    /// took the others back (a JSON array's next entry is then its first
+    /// again when `count` is 0).
+    pub(crate) fn forget_after(&mut self, count: u64) {
+        self.written = self.written.min(count);
     }
 
     /// Ends the output (the JSON array's bracket); gives the writer back.
     pub(crate) fn finish(self) -> std::io::Result<W> {
         match self.sink {
-            Sink::Csv(csv) => csv
-                .into_inner()
-                .map_err(|e| std::io::Error::new(e.error().kind(), e.error().to_string())),
+            Sink::Csv(csv) => csv.into_inner().map_err(into_io),
             Sink::Ndjson(out) => Ok(out),
+            Sink::Failed => Err(failed()),
             Sink::Json(mut out) => {
                 out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
                 Ok(out)
@@ -131,8 +175,9 @@ impl<W: Write> Entries<W> {
 pub(crate) enum Writer<W: Write> {
     /// Not started yet.
     Pending(W, Format),
-    /// Started.
-    Started(Entries<W>),
+    /// Started, with the number of entries written by the windows done:
+    /// what a failed window's are taken back to.
+    Started(Entries<W>, u64),
     /// Failed to start.
     Failed,
 }
@@ -143,11 +188,18 @@ impl<W: Write> Writer<W> {
         if matches!(self, Self::Pending(..))
             && let Self::Pending(out, format) = std::mem::replace(self, Self::Failed)
         {
-            *self = Self::Started(Entries::start(out, format)?);
+            *self = Self::Started(Entries::start(out, format)?, 0);
         }
         match self {
-            Self::Started(entries) => Ok(entries),
+            Self::Started(entries, _) => Ok(entries),
             _ => Err(std::io::Error::other("the output could not be started")),
+        }
+    }
+
+    /// The current window is written whole.
+    pub(crate) fn window_done(&mut self) {
+        if let Self::Started(entries, done) = self {
+            *done = entries.written();
         }
     }
 
@@ -155,7 +207,7 @@ impl<W: Write> Writer<W> {
     pub(crate) fn finish(mut self) -> std::io::Result<W> {
         self.started()?;
         match self {
-            Self::Started(entries) => entries.finish(),
+            Self::Started(entries, _) => entries.finish(),
             _ => Err(std::io::Error::other("the output could not be started")),
         }
     }
