@@ -66,6 +66,9 @@ mod requests;
 #[cfg(feature = "codegen")]
 #[path = "build/signature.rs"]
 mod signature;
+#[cfg(feature = "codegen")]
+#[path = "build/windowed.rs"]
+mod windowed;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};

@@ -22,6 +22,8 @@ mod operations;
 mod requests;
 #[path = "../np6-client/build/signature.rs"]
 mod signature;
+#[path = "../np6-client/build/windowed.rs"]
+mod windowed;
 
 /// A spec document with `paths` and the component `schemas`.
 fn document(paths: Value, schemas: Value) -> Value {

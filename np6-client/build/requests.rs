@@ -161,6 +161,10 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
             "not idempotent: not retried unless the caller opts in"
         }
     );
+    let windowed = match array_item(value) {
+        Some(item) => crate::windowed::generate(op, sig, &type_name, item)?,
+        None => TokenStream::new(),
+    };
     let stream = array_item(value).map(|item| {
         let stream_doc = " Sends the request and reads the answer's items as they arrive: memory \
              holds one item, whatever the answer's size. The call is made and retried as \
@@ -223,6 +227,8 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
 
             #stream
         }
+
+        #windowed
 
         impl crate::Client {
             #[doc = #method_docs]

@@ -235,7 +235,10 @@ impl ClientBuilder {
     /// as received (a `204` with no body). Default: off, or the
     /// folder in the `NP6_RECORD_DIR` environment variable when it is set.
     /// A fixture that cannot be written is reported as a `tracing` warning;
-    /// the call itself is not affected.
+    /// the call itself is not affected. An answer read as items
+    /// ([`Items`](crate::Items)) is read whole to be recorded, within
+    /// [`max_response_bytes`](Self::max_response_bytes): record mode
+    /// captures exchanges, not large exports.
     ///
     /// ```
     /// let client = np6_client::Client::builder()

@@ -32,6 +32,24 @@ pub(crate) fn check_ordered<T: PartialOrd + fmt::Display>(
     }
 }
 
+/// An item's time (`x-np6-item-time`) as `windows::Windowed::item_time`
+/// gives it, whether the property is required or not.
+pub(crate) trait AsTime {
+    fn as_time(&self) -> Option<DateTime<Utc>>;
+}
+
+impl AsTime for DateTime<Utc> {
+    fn as_time(&self) -> Option<DateTime<Utc>> {
+        Some(*self)
+    }
+}
+
+impl AsTime for Option<DateTime<Utc>> {
+    fn as_time(&self) -> Option<DateTime<Utc>> {
+        *self
+    }
+}
+
 /// NP6 documents dates at whole seconds (`2019-08-24T14:15:22Z`).
 pub(crate) fn whole_seconds(value: &DateTime<Utc>) -> DateTime<Utc> {
     value.trunc_subsecs(0)

@@ -86,7 +86,17 @@ impl ClientHooks<Arc<Attempt>> for AttemptClient {
         // A streamed success is read as items, with no size limit on the
         // whole (`items.rs`); every other body is capped.
         let as_items = attempt.streamed && response.status().is_success();
-        let response = if sent.is_some() || tracing::enabled!(Level::TRACE) {
+        // Record mode and TRACE read the answer whole to write or show it;
+        // a streamed answer is read whole only to be recorded (within the
+        // cap), and TRACE shows its head.
+        let whole = sent.is_some() || (tracing::enabled!(Level::TRACE) && !as_items);
+        if as_items && !whole {
+            tracing::trace!(
+                status = response.status().as_u16(),
+                "np6 answer, read as items"
+            );
+        }
+        let response = if whole {
             read_whole(settings, op, response, sent).await?
         } else {
             // The head is in the attempt; progenitor would copy the

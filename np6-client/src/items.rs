@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{self, Answer, Error, ErrorKind};
+use crate::hook::TooLarge;
 use crate::settings::Settings;
 use crate::spec::Operation;
 use array::{Broken, Splitter};
@@ -225,6 +226,14 @@ impl<T: DeserializeOwned> Stream for Items<T> {
                     this.splitter.push(chunk);
                 }
                 Poll::Ready(Some(Err(e))) => {
+                    // Record mode reads a streamed answer whole, within
+                    // the client's cap (`hook.rs`).
+                    if let Some(too_large) = TooLarge::find(&e) {
+                        let message =
+                            format!("the answer is larger than {} bytes", too_large.limit);
+                        let error = this.fail(ErrorKind::ResponseTooLarge, message, None);
+                        return Poll::Ready(Some(Err(error)));
+                    }
                     let kind = if e.is_timeout() {
                         ErrorKind::Timeout
                     } else {

@@ -223,6 +223,7 @@ mod secret;
 mod settings;
 #[cfg(feature = "fixtures")]
 pub mod spec;
+pub mod windows;
 // Compiled always (every call reads its operation's entry), public only
 // with `fixtures`: without it, its `pub` items are the crate's own.
 #[cfg(not(feature = "fixtures"))]

@@ -16,4 +16,5 @@ mod proxy;
 mod record;
 mod schemas;
 mod streams;
+mod windows;
 mod wire;

@@ -8,14 +8,14 @@
 
 mod held;
 mod state;
-mod windows;
 mod write;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use futures_util::TryStreamExt;
+use np6_client::types::RedlistEntry;
+use np6_client::windows::{Event, Export, FLOOR, Windowed};
 
 use crate::cli::{Channel, Format, Global, Redlist};
 use crate::failure::Failure;
@@ -25,7 +25,6 @@ use crate::stop::Stop;
 use crate::when;
 use held::Held;
 use state::{State, Tracker};
-use windows::{Windows, worth_splitting};
 use write::{Writer, date};
 
 pub(crate) async fn run(global: &Global, mut cmd: Redlist) -> Result<ExitCode, Failure> {
@@ -135,7 +134,7 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         Some(text) => Some(
             when::parse_duration(text)
                 .ok()
-                .filter(|c| *c >= windows::FLOOR)
+                .filter(|c| *c >= FLOOR)
                 .ok_or_else(|| {
                     Failure::cannot_run(format!(
                         "--chunk: {text:?} is not a duration of 1m or more"
@@ -178,75 +177,40 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
         .output
         .as_deref()
         .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
-    let failed = |e: std::io::Error| write_failed(&what, &e);
-    // On stdout, CSV and NDJSON reach the output window by window and the
-    // state moves past each; a file is replaced whole at the end, and a
-    // JSON array is whole only at its end, so their state moves once.
-    let progressive = cmd.output.is_none() && cmd.format != Format::Json;
-    let mut tracker = Tracker::new(previous, start, overlap);
     // Opened now (a path that cannot be written is refused before any
     // call), started (the CSV header, the JSON bracket) only once NP6 has
     // answered: a run that fails before writes nothing to stdout.
-    let held = Held::new(Output::create(cmd.output.as_deref())?).map_err(failed)?;
-    let mut writer = Writer::Pending(held, cmd.format);
-    let mut received = 0u64;
-    let mut client = None;
-    let mut windows = start.map(|start| Windows::new(start, until, chunk));
-    loop {
-        let (from, to) = match &mut windows {
-            Some(windows) => match windows.next() {
-                Some((from, to)) => (Some(from), to),
-                None => break,
-            },
-            None => (None, until),
-        };
-        let client = match &client {
-            Some(client) => client,
-            None => client.insert(crate::key::client(global)?),
-        };
-        tracker.window(from, to);
-        let error =
-            match write_window(client, cmd.channel, (from, to), &mut writer, &mut tracker).await {
-                Ok(count) => {
-                    received = received.saturating_add(count);
-                    None
-                }
-                Err(Failed::Write(e)) => return Err(failed(e)),
-                Err(Failed::Np6(error)) => Some(error),
-            };
-        if let Some(error) = error {
-            // What the window wrote is taken back: it is asked again in
-            // halves, or the run fails with nothing of it written.
-            tracker.undo();
-            if let Writer::Started(entries, count) = &mut writer {
-                entries.below(Held::undo).map_err(failed)?;
-                entries.forget_after(*count);
-            }
-            let split = match (&mut windows, from) {
-                (Some(windows), Some(from)) => worth_splitting(&error) && windows.split(from, to),
-                _ => false,
-            };
-            if !split {
-                return Err(error.into());
-            }
-            tracing::info!(
-                from = from.map(date),
-                to = date(to),
-                delivered = error.delivered(),
-                %error,
-                "window split in halves"
-            );
-            continue;
-        }
-        if let (Some(path), true) = (&cmd.state, progressive && to < until) {
-            save_state(path, &mut tracker, false)?;
-        }
-        if windows.is_none() {
-            break;
+    let held =
+        Held::new(Output::create(cmd.output.as_deref())?).map_err(|e| write_failed(&what, &e))?;
+    let mut run = Run {
+        // On stdout, CSV and NDJSON reach the output window by window and
+        // the state moves past each; a file is replaced whole at the end,
+        // and a JSON array is whole only at its end, so their state moves
+        // once.
+        progressive: cmd.output.is_none() && cmd.format != Format::Json,
+        state: cmd.state.as_deref(),
+        until,
+        what: &what,
+        tracker: Tracker::new(previous, start, overlap),
+        writer: Writer::Pending(held, cmd.format),
+        received: 0,
+    };
+    // An empty window asks nothing (and needs no key).
+    if start.is_none_or(|start| start < until) {
+        let client = crate::key::client(global)?;
+        match cmd.channel {
+            Channel::Mail => run.export(client.get_mail_redlist(), start, chunk).await?,
+            Channel::Sms => run.export(client.get_sms_redlist(), start, chunk).await?,
         }
     }
-    let entries = writer.started().map_err(failed)?;
-    let written = entries.written();
+    let Run {
+        mut writer,
+        mut tracker,
+        received,
+        ..
+    } = run;
+    let failed = |e: std::io::Error| write_failed(&what, &e);
+    let written = writer.started().map_err(failed)?.written();
     let held = writer.finish().map_err(failed)?;
     held.into_output().map_err(failed)?.commit()?;
     // Only now that the output is complete does the next run start here.
@@ -263,58 +227,89 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Why a window was not written whole.
-enum Failed {
-    /// NP6's answer failed, before or after it began.
-    Np6(np6_client::Error),
-    /// The output could not be written.
-    Write(std::io::Error),
+/// One export's output and state, window after window.
+struct Run<'a> {
+    progressive: bool,
+    state: Option<&'a Path>,
+    until: DateTime<Utc>,
+    /// The output, as messages name it.
+    what: &'a str,
+    tracker: Tracker,
+    writer: Writer<Held>,
+    received: u64,
 }
 
-/// Writes the entries NP6 returns for the window `[start, until)` as they
-/// arrive, and hands the window to the output once whole (`held.rs`): how
-/// many entries NP6 sent. NP6 is asked from one second before the start,
-/// so that an entry on the start is there whether or not NP6 includes the
-/// start; the [`Tracker`] drops the extra ones.
-async fn write_window(
-    client: &np6_client::Client,
-    channel: Channel,
-    (start, until): (Option<DateTime<Utc>>, DateTime<Utc>),
-    writer: &mut Writer<Held>,
-    tracker: &mut Tracker,
-) -> Result<u64, Failed> {
-    let ask_from = start.map(|s| s.checked_sub_signed(windows::ASKED_BEFORE).unwrap_or(s));
-    let mut items = match channel {
-        Channel::Mail => {
-            client
-                .get_mail_redlist()
-                .set_start_date(ask_from)
-                .end_date(until)
-                .stream()
-                .await
+impl Run<'_> {
+    /// Writes the entries of `[start, until)` that `request` returns, as
+    /// they arrive, window after window ([`Export`]: whole, or in `chunk`
+    /// pieces, and in halves where NP6 fails); a window's entries reach
+    /// the output once it is whole (`held.rs`), and a window that fails
+    /// midway is taken back.
+    async fn export<R>(
+        &mut self,
+        request: R,
+        start: Option<DateTime<Utc>>,
+        chunk: Option<Duration>,
+    ) -> Result<(), Failure>
+    where
+        R: Windowed<Item = RedlistEntry> + Clone,
+    {
+        let mut export = Export::new(request, start, self.until);
+        if let Some(chunk) = chunk {
+            export = export.chunk(chunk);
         }
-        Channel::Sms => {
-            client
-                .get_sms_redlist()
-                .set_start_date(ask_from)
-                .end_date(until)
-                .stream()
-                .await
+        let what = self.what;
+        let failed = |e: std::io::Error| write_failed(what, &e);
+        // Whether a window has begun and is not done: what a split takes
+        // back.
+        let mut open = false;
+        while let Some(event) = export.next().await {
+            match event? {
+                Event::Begin(window) => {
+                    self.tracker.window(window.end);
+                    let entries = self.writer.started().map_err(failed)?;
+                    entries.below(Held::begin).map_err(failed)?;
+                    open = true;
+                }
+                Event::Item(entry) => {
+                    self.received = self.received.saturating_add(1);
+                    if self.tracker.admit(&entry.id, entry.timestamp) {
+                        let entries = self.writer.started().map_err(failed)?;
+                        entries.write(&entry).map_err(failed)?;
+                    }
+                }
+                Event::Done(window) => {
+                    let entries = self.writer.started().map_err(failed)?;
+                    entries.below(Held::done).map_err(failed)?;
+                    self.writer.window_done();
+                    open = false;
+                    if let (Some(path), true) = (self.state, self.progressive)
+                        && window.end < self.until
+                    {
+                        save_state(path, &mut self.tracker, false)?;
+                    }
+                }
+                Event::Split { window, error } => {
+                    if std::mem::take(&mut open) {
+                        self.tracker.undo();
+                        if let Writer::Started(entries, done) = &mut self.writer {
+                            entries.below(Held::undo).map_err(failed)?;
+                            entries.forget_after(*done);
+                        }
+                    }
+                    tracing::info!(
+                        from = window.start.map(date),
+                        to = date(window.end),
+                        delivered = error.delivered(),
+                        %error,
+                        "window split in halves"
+                    );
+                }
+                _ => {}
+            }
         }
+        Ok(())
     }
-    .map_err(Failed::Np6)?;
-    let entries = writer.started().map_err(Failed::Write)?;
-    entries.below(Held::begin).map_err(Failed::Write)?;
-    let mut count = 0u64;
-    while let Some(entry) = items.try_next().await.map_err(Failed::Np6)? {
-        count = count.saturating_add(1);
-        if tracker.admit(&entry.id, entry.timestamp) {
-            entries.write(&entry).map_err(Failed::Write)?;
-        }
-    }
-    entries.below(Held::done).map_err(Failed::Write)?;
-    writer.window_done();
-    Ok(count)
 }
 
 /// Saves the state as of the windows written; `last`: warns when the

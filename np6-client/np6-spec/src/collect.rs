@@ -50,9 +50,11 @@ pub(crate) fn operations(raw: &Value, issues: &mut Vec<Issue>) -> Vec<Operation>
                 key_headers: key_headers(raw, op.get("security").or(global_security)),
                 ordered_params: None,
                 body_from_path: Vec::new(),
+                item_time: None,
                 at,
             };
             extensions(op, &mut operation, issues);
+            item_time(raw, op, &mut operation, issues);
             operations.push(operation);
         }
     }
@@ -261,6 +263,76 @@ pub(crate) fn api_key_header(operations: &[Operation], issues: &mut Vec<Issue>) 
             String::new()
         }
     }
+}
+
+/// `x-np6-item-time`: a date-time property of the items of the array
+/// the operation answers with, and a window of two optional date-time
+/// query parameters (`x-np6-ordered-params`) to place them in.
+fn item_time(raw: &Value, op: &Value, operation: &mut Operation, issues: &mut Vec<Issue>) {
+    let Some(value) = op.get("x-np6-item-time") else {
+        return;
+    };
+    let here = format!("{}/x-np6-item-time", operation.at);
+    let Some(property) = value.as_str() else {
+        issues.push(Issue::new(
+            here,
+            "takes the name of a property of the items",
+        ));
+        return;
+    };
+    let window = operation.ordered_params.as_ref().map(|(a, b)| [a, b]);
+    let window_ok = window.is_some_and(|names| {
+        names.iter().all(|name| {
+            operation
+                .param(name)
+                .is_some_and(|p| p.is_date_time() && !p.required && p.location == Location::Query)
+        })
+    });
+    if !window_ok {
+        issues.push(Issue::new(
+            &here,
+            "needs x-np6-ordered-params naming two optional date-time query parameters (the \
+             window)",
+        ));
+    }
+    let mut arrays = operation
+        .responses
+        .iter()
+        .filter(|(status, _)| (200..300).contains(*status))
+        .filter_map(|(_, response)| match &response.body {
+            ResponseBody::Json(schema) => Some(resolve(raw, schema)),
+            _ => None,
+        })
+        .peekable();
+    if arrays.peek().is_none() {
+        issues.push(Issue::new(&here, "the operation answers no JSON success"));
+    }
+    for schema in arrays {
+        let item = schema
+            .get("items")
+            .filter(|_| schema.get("type").and_then(Value::as_str) == Some("array"))
+            .map(|items| resolve(raw, items));
+        let time = item
+            .and_then(|item| item.get("properties"))
+            .and_then(|properties| properties.get(property))
+            .map(|schema| resolve(raw, schema));
+        match (item, time) {
+            (None, _) => issues.push(Issue::new(
+                &here,
+                "a success of the operation is not an array",
+            )),
+            (Some(_), None) => issues.push(Issue::new(
+                &here,
+                format!("{property} is not a property of the items"),
+            )),
+            (Some(_), Some(time)) => {
+                if time.get("format").and_then(Value::as_str) != Some("date-time") {
+                    issues.push(Issue::new(&here, format!("{property} is not a date-time")));
+                }
+            }
+        }
+    }
+    operation.item_time = Some(property.to_owned());
 }
 
 /// `x-np6-ordered-params` and `x-np6-body-from-path`.

@@ -206,6 +206,11 @@ pub struct Operation {
     /// `x-np6-body-from-path: {property: param}`: a body property that
     /// repeats a path parameter.
     pub body_from_path: Vec<(String, String)>,
+    /// `x-np6-item-time: property`: the operation reads a time window (its
+    /// `ordered_params`, two date-time query parameters, both optional)
+    /// and answers an array whose items this date-time property places in
+    /// time.
+    pub item_time: Option<String>,
 }
 
 impl Operation {

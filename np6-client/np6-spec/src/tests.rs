@@ -162,6 +162,18 @@ fn broken_specs_are_reported_at_their_location() {
             "/x-np6-ordered-params: takes a list of two parameter names",
         ),
         (
+            Box::new(|d| op_at(d)["x-np6-item-time"] = json!(3)),
+            "/x-np6-item-time: takes the name of a property of the items",
+        ),
+        (
+            Box::new(|d| op_at(d)["x-np6-item-time"] = json!("at")),
+            "/x-np6-item-time: needs x-np6-ordered-params naming two optional date-time",
+        ),
+        (
+            Box::new(|d| op_at(d)["x-np6-item-time"] = json!("at")),
+            "/x-np6-item-time: a success of the operation is not an array",
+        ),
+        (
             Box::new(|d| op_at(d)["x-np6-body-from-path"] = json!({"n": "lang"})),
             "/x-np6-body-from-path: lang is not a path parameter",
         ),
@@ -212,5 +224,24 @@ fn the_workspace_spec_is_a_valid_model() {
     assert_eq!(
         redlist.ordered_params,
         Some(("startDate".to_owned(), "endDate".to_owned()))
+    );
+    assert_eq!(redlist.item_time.as_deref(), Some("timestamp"));
+    // The item's time must be a date-time property of the array's items.
+    let mut raw: serde_json::Value = serde_saphyr::from_str(&text).expect("the spec's YAML");
+    raw["paths"]["/targets/redlist/mail"]["get"]["x-np6-item-time"] = json!("origin");
+    let issues = Spec::from_value(raw.clone()).expect_err("origin is no date-time");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.to_string().contains("origin is not a date-time")),
+        "{issues:?}"
+    );
+    raw["paths"]["/targets/redlist/mail"]["get"]["x-np6-item-time"] = json!("when");
+    let issues = Spec::from_value(raw).expect_err("no such property");
+    assert!(
+        issues.iter().any(|i| i
+            .to_string()
+            .contains("when is not a property of the items")),
+        "{issues:?}"
     );
 }

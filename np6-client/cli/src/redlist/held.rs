@@ -82,7 +82,12 @@ impl Held {
             std::io::copy(file, &mut self.output)?;
             empty(spool)?;
         }
-        self.output.flush()
+        self.output.flush()?;
+        // What is done is never taken back.
+        if let Some(file) = self.output.replacement() {
+            self.mark = file?.stream_position()?;
+        }
+        Ok(())
     }
 
     /// The output, with what was written last (a JSON array's closing

@@ -86,8 +86,7 @@ pub(crate) struct Tracker {
     /// Before this, nothing is known to keep: the previous state's
     /// `seen_since`, or the run's start.
     first: Option<DateTime<Utc>>,
-    /// The window being written, `[start, end)`.
-    start: Option<DateTime<Utc>>,
+    /// The end of the window being written (excluded).
     end: DateTime<Utc>,
     /// The ids of the entries without a timestamp written, oldest first,
     /// and the same as a set.
@@ -125,7 +124,6 @@ impl Tracker {
             before,
             overlap,
             first,
-            start,
             end: start.unwrap_or(DateTime::<Utc>::MIN_UTC),
             untimed_before: untimed.len(),
             untimed,
@@ -134,9 +132,8 @@ impl Tracker {
         }
     }
 
-    /// The next window to write, `[start, end)`, after the last one.
-    pub(crate) fn window(&mut self, start: Option<DateTime<Utc>>, end: DateTime<Utc>) {
-        self.start = start;
+    /// The next window to write, ending (excluded) at `end`, after the last one.
+    pub(crate) fn window(&mut self, end: DateTime<Utc>) {
         self.end = end;
         self.added.clear();
         self.untimed_before = self.untimed.len();
@@ -160,9 +157,10 @@ impl Tracker {
         self.first.map_or(from, |first| from.max(first))
     }
 
-    /// Whether to write the entry `id` of `timestamp`: inside the window
-    /// and not written before. An entry without a timestamp cannot be
-    /// placed: it is written the first time its id is seen.
+    /// Whether to write the entry `id` of `timestamp`, one of the current
+    /// window's (the export keeps only those, `Window::holds`): not
+    /// written before. An entry without a timestamp cannot be placed: it
+    /// is written the first time its id is seen.
     pub(crate) fn admit(&mut self, id: &str, timestamp: Option<DateTime<Utc>>) -> bool {
         let Some(timestamp) = timestamp else {
             if !self.untimed_ids.insert(id.to_owned()) {
@@ -171,9 +169,6 @@ impl Tracker {
             self.untimed.push(id.to_owned());
             return true;
         };
-        if timestamp >= self.end || self.start.is_some_and(|start| timestamp < start) {
-            return false;
-        }
         let seen = Seen {
             timestamp,
             id: id.to_owned(),
@@ -236,19 +231,17 @@ mod tests {
     }
 
     #[test]
-    fn the_window_includes_its_start_and_excludes_its_end() {
+    fn an_entry_without_a_timestamp_is_written_once_across_runs() {
         let start = at("2026-11-01T00:00:00Z");
         let mut tracker = Tracker::new(None, Some(start), Duration::zero());
-        tracker.window(Some(start), at("2026-11-01T01:00:00Z"));
+        tracker.window(at("2026-11-01T01:00:00Z"));
         assert!(tracker.admit("a", Some(at("2026-11-01T00:00:00Z"))));
-        assert!(!tracker.admit("b", Some(at("2026-10-31T23:59:59Z"))));
-        assert!(!tracker.admit("c", Some(at("2026-11-01T01:00:00Z"))));
         assert!(tracker.admit("d", None));
         assert!(!tracker.admit("d", None), "once in a run");
         let (state, shortened) = tracker.state();
         assert_eq!(state.untimed, ["d"]);
         let mut next = Tracker::new(Some(state.clone()), Some(state.until), Duration::zero());
-        next.window(Some(state.until), at("2026-11-01T02:00:00Z"));
+        next.window(at("2026-11-01T02:00:00Z"));
         assert!(!next.admit("d", None), "once across runs");
         assert!(next.admit("e", None));
         assert_eq!(next.state().0.untimed, ["d", "e"]);
@@ -262,7 +255,7 @@ mod tests {
     fn an_overlap_drops_what_was_written_and_keeps_what_it_needs() {
         let hour = Duration::hours(1);
         let mut first = Tracker::new(None, None, hour);
-        first.window(None, at("2026-11-01T02:00:00Z"));
+        first.window(at("2026-11-01T02:00:00Z"));
         assert!(first.admit("old", Some(at("2026-11-01T00:30:00Z"))));
         assert!(first.admit("a", Some(at("2026-11-01T01:30:00Z"))));
         assert!(!first.admit("a", Some(at("2026-11-01T01:30:00Z"))));
@@ -273,14 +266,13 @@ mod tests {
         assert_eq!((start, shortened), (at("2026-11-01T01:00:00Z"), false));
         let mut second = Tracker::new(Some(state), Some(start), hour);
         // In two windows, the state saved after each.
-        second.window(Some(start), at("2026-11-01T02:00:00Z"));
+        second.window(at("2026-11-01T02:00:00Z"));
         assert!(!second.admit("a", Some(at("2026-11-01T01:30:00Z"))));
         assert!(second.admit("late", Some(at("2026-11-01T01:45:00Z"))));
-        assert!(!second.admit("b", Some(at("2026-11-01T02:30:00Z"))));
         let (state, _) = second.state();
         let ids: Vec<&str> = state.seen.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["a", "late"]);
-        second.window(Some(at("2026-11-01T02:00:00Z")), at("2026-11-01T03:00:00Z"));
+        second.window(at("2026-11-01T03:00:00Z"));
         assert!(second.admit("b", Some(at("2026-11-01T02:30:00Z"))));
         let (state, _) = second.state();
         let ids: Vec<&str> = state.seen.iter().map(|s| s.id.as_str()).collect();
@@ -292,15 +284,15 @@ mod tests {
         let hour = Duration::hours(1);
         let until = at("2026-11-01T02:00:00Z");
         let mut first = Tracker::new(None, Some(at("2026-11-01T00:00:00Z")), hour);
-        first.window(Some(at("2026-11-01T00:00:00Z")), until);
+        first.window(until);
         assert!(first.admit("a", Some(at("2026-11-01T01:30:00Z"))));
         let (state, _) = first.state();
         // Run again at once: the window is empty.
         let mut again = Tracker::new(Some(state.clone()), Some(until), Duration::zero());
-        again.window(Some(until), until);
+        again.window(until);
         assert_eq!(again.state().0.seen, Vec::new());
         let mut again = Tracker::new(Some(state.clone()), Some(until), hour);
-        again.window(Some(until), until);
+        again.window(until);
         assert_eq!(again.state().0, state);
     }
 
@@ -308,7 +300,7 @@ mod tests {
     fn the_kept_entries_are_bounded_by_whole_seconds() {
         let until = at("2026-11-02T02:00:00Z");
         let mut tracker = Tracker::new(None, None, Duration::days(2));
-        tracker.window(None, until);
+        tracker.window(until);
         let first = at("2026-11-01T01:00:00Z");
         for i in 0..=MOST_SEEN {
             // Two entries a second.

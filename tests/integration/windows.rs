@@ -1,0 +1,183 @@
+//! `windows::Export` against a loopback redlist that answers `504` to any
+//! window over a day and includes both ends of a window: every entry
+//! once, windows in time order; and a window cut midway taken back.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use np6_client::windows::{Event, Export, Window};
+use np6_client::{Client, ErrorKind, RetryPolicy};
+use np6_loopback::{Received, Reply, Server, Threads};
+use np6_tests::CANARY_KEY;
+use np6_tests::faults::{Fault, FaultServer};
+
+fn t0() -> DateTime<Utc> {
+    "2026-10-01T00:00:00Z".parse().expect("a date")
+}
+
+/// An entry every 7 hours and one on every day's edge, over `days` days,
+/// and one entry without a time.
+fn entries(days: i64) -> Vec<(String, Option<DateTime<Utc>>)> {
+    let mut all: Vec<(String, Option<DateTime<Utc>>)> = (0..days * 24)
+        .step_by(7)
+        .map(|h| (format!("h{h}"), Some(t0() + TimeDelta::hours(h))))
+        .collect();
+    all.extend((0..days).map(|d| (format!("d{d}"), Some(t0() + TimeDelta::days(d)))));
+    all.push(("untimed".to_owned(), None));
+    all
+}
+
+/// The value of query parameter `name` of `request`, as a date.
+fn date(request: &Received, name: &str) -> Option<DateTime<Utc>> {
+    let query = request.target.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| value.replace("%3A", ":").parse().ok())
+}
+
+/// The windows a server was asked, `(startDate, endDate)`.
+type Asked = Arc<Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>>;
+
+/// A redlist of `entries` that includes both ends of the window asked and
+/// answers `504` to a window over a day; the windows asked.
+fn server(entries: Vec<(String, Option<DateTime<Utc>>)>) -> (Server, Asked) {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let server = Server::start(Threads::Shared, move |request| {
+        let (Some(start), Some(end)) = (date(request, "startDate"), date(request, "endDate"))
+        else {
+            return Reply::status(400);
+        };
+        seen.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((start, end));
+        if end - start > TimeDelta::days(1) {
+            return Reply::status(504);
+        }
+        let body: Vec<serde_json::Value> = entries
+            .iter()
+            .filter(|(_, at)| at.is_none_or(|at| at >= start && at <= end))
+            .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at}))
+            .collect();
+        Reply::json(serde_json::to_vec(&body).unwrap_or_default().into())
+    })
+    .expect("a loopback server");
+    (server, asked)
+}
+
+fn client(url: &str) -> Client {
+    Client::builder()
+        .api_key(CANARY_KEY)
+        .base_url(url)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .expect("valid")
+}
+
+#[tokio::test]
+async fn a_month_np6_answers_only_by_the_day_comes_whole_every_entry_once() {
+    const DAYS: i64 = 30;
+    let (server, asked) = server(entries(DAYS));
+    let client = client(&server.base_url());
+    let end = t0() + TimeDelta::days(DAYS);
+    let mut export = Export::new(client.get_mail_redlist(), Some(t0()), end);
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    let (mut done, mut splits) = (Vec::<Window>::new(), 0);
+    while let Some(event) = export.next().await {
+        match event.expect("the export completes") {
+            Event::Item(entry) => *counts.entry(entry.id).or_default() += 1,
+            Event::Done(window) => done.push(window),
+            Event::Split { error, .. } => {
+                assert_eq!(error.status(), Some(504));
+                splits += 1;
+            }
+            _ => {}
+        }
+    }
+    let timed = entries(DAYS).len() - 1;
+    counts
+        .remove("untimed")
+        .expect("the entry without a time, once a window");
+    assert_eq!(counts.len(), timed, "every entry");
+    assert!(counts.values().all(|n| *n == 1), "once each");
+    // The windows done cover the month in order, edge to edge.
+    assert_eq!(done.first().and_then(|w| w.start), Some(t0()));
+    assert_eq!(done.last().map(|w| w.end), Some(end));
+    assert!(
+        done.windows(2)
+            .all(|pair| pair[0].end == pair[1].start.expect("a start"))
+    );
+    assert_eq!(splits, 31, "30 days in halves: 32 windows of under a day");
+    let asked = asked.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    // Each window is asked from a second before its start.
+    assert!(
+        asked
+            .iter()
+            .any(|(start, _)| *start == t0() - TimeDelta::seconds(1))
+    );
+
+    // In pieces of a day, nothing fails.
+    let (daily, _) = self::server(entries(DAYS));
+    let client = self::client(&daily.base_url());
+    let mut export =
+        Export::new(client.get_mail_redlist(), Some(t0()), end).chunk(TimeDelta::days(1));
+    let mut windows = 0;
+    while let Some(event) = export.next().await {
+        match event.expect("no failure") {
+            Event::Split { error, .. } => panic!("split: {error}"),
+            Event::Done(_) => windows += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(windows, 31, "a day less a second per piece");
+}
+
+#[tokio::test]
+async fn a_cut_answer_is_taken_back_and_a_refused_key_ends_the_export() {
+    let body = r#"[{"id":"A","origin":1,"timestamp":"2026-10-01T01:00:00Z"},{"id":"B","origin":1,"timestamp":"2026-10-01T02:00:00Z"}]"#;
+    let cut = body.find(r#"{"id":"B""#).expect("B");
+    let server = FaultServer::start(vec![
+        Fault::CutBody(body.as_bytes()[..cut].to_vec()),
+        Fault::Chunked(200, body.as_bytes().to_vec()),
+        Fault::Chunked(200, body.as_bytes().to_vec()),
+        Fault::Answer(401, vec![], b"no".to_vec()),
+    ])
+    .await;
+    let client = client(&server.base_url);
+    let end = t0() + TimeDelta::hours(4);
+    let mut export = Export::new(client.get_sms_redlist(), Some(t0()), end);
+    let mut kept: Vec<String> = Vec::new();
+    let mut taken = Vec::new();
+    while let Some(event) = export.next().await {
+        match event.expect("completes") {
+            Event::Begin(_) => taken.clear(),
+            Event::Item(entry) => taken.push(entry.id),
+            Event::Done(_) => kept.append(&mut taken),
+            Event::Split { error, window } => {
+                assert_eq!(window.start, Some(t0()));
+                assert_eq!(
+                    (error.kind(), error.delivered()),
+                    (ErrorKind::Transport, Some(1))
+                );
+                assert_eq!(taken, ["A"], "taken back");
+                taken.clear();
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(kept, ["A", "B"]);
+    // The fourth request is refused: a smaller window would be too.
+    let mut export = Export::new(client.get_sms_redlist(), Some(t0()), end);
+    let error = loop {
+        match export.next().await {
+            Some(Err(error)) => break error,
+            Some(Ok(_)) => {}
+            None => panic!("the export ended without the error"),
+        }
+    };
+    assert_eq!(error.status(), Some(401));
+    assert!(export.next().await.is_none(), "nothing after the error");
+}
