@@ -74,6 +74,7 @@ async fn an_answer_larger_than_the_body_cap_streams_whole_after_retries() {
         2,
         "the 503 was retried before the answer began"
     );
+    assert!(captured.text().contains("read as items"), "{}", captured.text());
     // `send` reads the same answer whole: over its cap.
     let error = client
         .get_mail_redlist()
