@@ -80,8 +80,12 @@ pub struct Items<T> {
     /// The body's chunks; `None` once it has ended or failed.
     body: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
     splitter: Splitter,
-    /// When waiting for the next chunk times out.
+    /// When waiting for the next chunk times out: armed when a poll
+    /// finds no chunk ready, so the reader's own time between polls
+    /// never counts.
     idle: Pin<Box<Sleep>>,
+    /// Whether `idle` is armed for the current wait.
+    waiting: bool,
     delivered: u64,
     done: bool,
     item: PhantomData<fn() -> T>,
@@ -107,6 +111,7 @@ impl<T> Items<T> {
             body: Some(Box::pin(response.bytes_stream())),
             splitter,
             idle,
+            waiting: false,
             delivered: 0,
             done: false,
             item: PhantomData,
@@ -221,8 +226,7 @@ impl<T: DeserializeOwned> Stream for Items<T> {
             };
             match body.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
-                    let timeout = this.settings.timeout;
-                    this.idle.as_mut().reset(later(timeout));
+                    this.waiting = false;
                     this.splitter.push(chunk);
                 }
                 Poll::Ready(Some(Err(e))) => {
@@ -244,6 +248,10 @@ impl<T: DeserializeOwned> Stream for Items<T> {
                 }
                 Poll::Ready(None) => this.body = None,
                 Poll::Pending => {
+                    if !std::mem::replace(&mut this.waiting, true) {
+                        let timeout = this.settings.timeout;
+                        this.idle.as_mut().reset(later(timeout));
+                    }
                     ready!(this.idle.as_mut().poll(cx));
                     let timeout = this.settings.timeout;
                     let message = format!("no byte of the answer came for {timeout:?}");

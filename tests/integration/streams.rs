@@ -74,7 +74,11 @@ async fn an_answer_larger_than_the_body_cap_streams_whole_after_retries() {
         2,
         "the 503 was retried before the answer began"
     );
-    assert!(captured.text().contains("read as items"), "{}", captured.text());
+    assert!(
+        captured.text().contains("read as items"),
+        "{}",
+        captured.text()
+    );
     // `send` reads the same answer whole: over its cap.
     let error = client
         .get_mail_redlist()
@@ -247,4 +251,33 @@ async fn the_mock_kit_and_the_sandbox_serve_streams() {
         .await
         .expect("the fixture's entries");
     assert_eq!(streamed, whole);
+}
+
+#[tokio::test]
+async fn only_the_wait_for_a_byte_is_bounded_not_the_readers_own_time() {
+    // The body's second half comes 500 ms after its first; the client
+    // waits 250 ms for a byte, but the reader spends 450 ms on its first
+    // item: it then waits 50 ms, not 500.
+    let body = entries(40).into_bytes();
+    let gap = Duration::from_millis(500);
+    let server = FaultServer::start(vec![Fault::Gapped(body.clone(), gap)]).await;
+    let reader = client(&server.base_url)
+        .timeout(Duration::from_millis(250))
+        .build()
+        .expect("valid");
+    let mut items = reader.get_mail_redlist().stream().await.expect("begins");
+    assert!(items.try_next().await.expect("an entry").is_some());
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let (rest, error) = drain(items).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(rest.len(), 39);
+    // A reader that waits the whole gap meets the timeout.
+    let server = FaultServer::start(vec![Fault::Gapped(body, gap)]).await;
+    let waiter = client(&server.base_url)
+        .timeout(Duration::from_millis(250))
+        .build()
+        .expect("valid");
+    let items = waiter.get_mail_redlist().stream().await.expect("begins");
+    let (_, error) = drain(items).await;
+    assert_eq!(error.map(|e| e.kind()), Some(ErrorKind::Timeout));
 }

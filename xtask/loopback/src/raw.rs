@@ -35,6 +35,8 @@ pub enum Fault {
     CutBody(Vec<u8>),
     /// A `200` that sends the head and these bytes of the body, then stalls.
     StallBody(Vec<u8>),
+    /// A `200` whose body comes in two halves, `gap` apart.
+    Gapped(Vec<u8>, Duration),
     /// Wait `pause`, send the head, then the body in `chunks` pieces, `pause` apart.
     SlowSteady(u16, Vec<u8>, usize, Duration),
 }
@@ -246,6 +248,16 @@ async fn play(stream: &mut TcpStream, fault: Fault) -> bool {
             let _ = stream.write_all(&body).await;
             tokio::time::sleep(Duration::from_secs(3600)).await;
             false
+        }
+        Fault::Gapped(body, gap) => {
+            let (first, second) = body.split_at(body.len() / 2);
+            let mut bytes = head(200, body.len(), &[]);
+            bytes.extend_from_slice(first);
+            if stream.write_all(&bytes).await.is_err() {
+                return false;
+            }
+            tokio::time::sleep(gap).await;
+            stream.write_all(second).await.is_ok()
         }
         Fault::SlowSteady(status, body, chunks, pause) => {
             tokio::time::sleep(pause).await;
