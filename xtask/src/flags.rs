@@ -153,6 +153,8 @@ pub enum BenchPart {
     Har,
     /// A consumer's clean build with np6-client vs without (only when named).
     Build,
+    /// The `np6 redlist` export of a large redlist.
+    Export,
 }
 
 #[derive(Args)]
