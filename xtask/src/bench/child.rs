@@ -43,14 +43,14 @@ impl Finished {
     }
 }
 
-/// Runs `command` (stdin empty, stderr captured) and waits for it, killing
-/// it after `limit`.
+/// Runs `command` (stderr captured; stdin and stdout as it sets them) and
+/// waits for it, killing it after `limit`.
 ///
 /// # Errors
 ///
 /// When it cannot be started or waited for.
 pub fn run(mut command: Command, limit: Duration) -> Result<Finished, String> {
-    command.stdin(Stdio::null()).stderr(Stdio::piped());
+    command.stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command
         .spawn()

@@ -17,18 +17,15 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::child::{self, Finished};
+use super::peers::{BENCH_KEY, LIMIT, Tools};
 use super::redlist_server::{Mode, RedlistServer, index_of};
 use super::{Row, Sizes};
 
 /// The window asked: the server's whole span.
 const SINCE: &str = "2026-10-02T00:00:00Z";
 const UNTIL: &str = "2026-11-01T00:00:00Z";
-/// The key both sides send: not a key of any account.
-const BENCH_KEY: &str = "bench-not-a-key";
 /// The memory target, in MiB.
 const MEMORY_TARGET_MIB: f64 = 64.0;
-/// How long one run may take before it is killed.
-const LIMIT: Duration = Duration::from_secs(600);
 
 /// A temporary folder, removed when dropped.
 struct TempDir(PathBuf);
@@ -170,6 +167,7 @@ fn exported(
         .env_remove("NP6_KEY_FILE")
         .env("NP6_API_KEY", BENCH_KEY)
         .env("NP6_BASE_URL", server.base_url())
+        .stdin(Stdio::null())
         .stdout(Stdio::null());
     if let Some(chunk) = chunk {
         command.args(["--chunk", chunk]);
@@ -238,114 +236,6 @@ fn transfer_url(server: &RedlistServer) -> String {
     format!("{}{target}", server.base_url())
 }
 
-/// The peers found on this machine.
-struct Tools {
-    curl: bool,
-    jq: bool,
-}
-
-impl Tools {
-    /// curl and jq, when `allowed` and they run.
-    fn find(allowed: bool) -> Self {
-        let runs = |tool: &str| {
-            allowed
-                && Command::new(tool)
-                    .arg("--version")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-        };
-        Self {
-            curl: runs("curl"),
-            jq: runs("jq"),
-        }
-    }
-
-    /// What measures the bare transfer.
-    fn bare_name(&self) -> &'static str {
-        if self.curl {
-            "curl -s -o /dev/null"
-        } else {
-            "reqwest reading and discarding the body in this process"
-        }
-    }
-
-    /// The wall time of the bare transfer of `url`.
-    fn bare(&self, url: &str) -> Result<Duration, String> {
-        if !self.curl {
-            return read_and_discard(url);
-        }
-        let mut command = Command::new("curl");
-        command
-            .args(["-s", "--fail", "-o", "/dev/null", "-H"])
-            .arg(format!("X-Key: {BENCH_KEY}"))
-            .arg(url);
-        let finished = child::run(command, LIMIT)?;
-        if finished.success() {
-            Ok(finished.wall)
-        } else {
-            Err(format!("curl failed: {}", finished.why()))
-        }
-    }
-
-    /// The wall time of `curl URL | jq -c '.[]' > /dev/null`, or why it
-    /// was not measured.
-    fn piped(&self, url: &str) -> Result<Result<Duration, String>, String> {
-        if !(self.curl && self.jq) {
-            return Ok(Err(format!(
-                "NOT MEASURED: {}",
-                if self.curl { "no jq" } else { "no curl or jq" }
-            )));
-        }
-        let mut curl = Command::new("curl")
-            .args(["-s", "--fail", "-H"])
-            .arg(format!("X-Key: {BENCH_KEY}"))
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run curl: {e}"))?;
-        let Some(body) = curl.stdout.take() else {
-            return Err("curl has no stdout".to_owned());
-        };
-        let mut jq = Command::new("jq");
-        jq.args(["-c", ".[]"])
-            .stdout(Stdio::null())
-            .stdin(Stdio::from(body));
-        let finished = child::run(jq, LIMIT);
-        let curl = curl.wait().map_err(|e| e.to_string())?;
-        let finished = finished?;
-        if finished.success() && curl.success() {
-            Ok(Ok(finished.wall))
-        } else {
-            Ok(Err(format!(
-                "curl \\| jq failed: {}, curl {curl}",
-                finished.why()
-            )))
-        }
-    }
-}
-
-/// The body of `url` read and dropped piece by piece with reqwest.
-fn read_and_discard(url: &str) -> Result<Duration, String> {
-    let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let started = std::time::Instant::now();
-        let mut response = client
-            .get(url)
-            .header("X-Key", BENCH_KEY)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| e.to_string())?;
-        while response.chunk().await.map_err(|e| e.to_string())?.is_some() {}
-        Ok(started.elapsed())
-    })
-}
-
 /// The rows of peak memory.
 fn memory_rows(small: &Export, large: &[Export], n_small: u64, n_large: u64) -> Vec<Row> {
     let failed = large.iter().find_map(|run| run.outcome().err());
@@ -399,14 +289,15 @@ fn memory_rows(small: &Export, large: &[Export], n_small: u64, n_large: u64) -> 
 /// The rows of time: against the bare transfer, and against curl | jq.
 fn time_rows(
     runs: &[Export],
-    bare: &[Duration],
+    bare: &[(Duration, u64)],
     piped: &Result<Duration, String>,
     tools: &Tools,
     n: u64,
 ) -> Vec<Row> {
     let failed = runs.iter().find_map(|run| run.outcome().err());
     let np6: Vec<f64> = runs.iter().map(|r| r.finished.wall.as_secs_f64()).collect();
-    let bare: Vec<f64> = bare.iter().map(Duration::as_secs_f64).collect();
+    let bytes = bare.first().map_or(0, |(_, bytes)| *bytes);
+    let bare: Vec<f64> = bare.iter().map(|(d, _)| d.as_secs_f64()).collect();
     let pairs: Vec<f64> = np6.iter().zip(&bare).map(|(a, b)| a / b).collect();
     let (np6_median, bare_median) = (median(&np6), median(&bare));
     let (ratio, detail) = match &failed {
@@ -415,9 +306,11 @@ fn time_rows(
             median(&pairs),
             format!(
                 "median of {} alternated pairs: np6 {np6_median:.2} s, bare transfer \
-                 {bare_median:.2} s ({})",
+                 {bare_median:.2} s ({}; {:.0} MB, {:.0} MB/s)",
                 pairs.len(),
-                tools.bare_name()
+                tools.bare_name(),
+                bytes as f64 / 1e6,
+                bytes as f64 / 1e6 / bare_median
             ),
         ),
     };

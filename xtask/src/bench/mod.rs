@@ -37,6 +37,7 @@ pub mod export;
 pub mod har;
 pub mod overhead;
 pub mod pace;
+pub mod peers;
 pub mod proc;
 pub mod redlist_server;
 pub mod server;
