@@ -36,8 +36,8 @@ pub enum Command {
     /// and np6.
     Package(Package),
     /// Benchmarks (release build): client overhead, bulk throughput and
-    /// memory, validation and HAR import throughput. Exit 1 when a target
-    /// is missed.
+    /// memory, validation and HAR import throughput, redlist export. Exit
+    /// 1 when a target is missed.
     Bench(Bench),
     /// One bulk benchmark run in this process (used by `bench`).
     #[command(hide = true)]

@@ -133,6 +133,8 @@ struct Export {
     finished: Finished,
     /// `Ok` with a summary when the file holds every entry once.
     check: Result<String, String>,
+    /// The requests the server received during the export.
+    requests: u64,
 }
 
 impl Export {
@@ -172,14 +174,20 @@ fn exported(
     if let Some(chunk) = chunk {
         command.args(["--chunk", chunk]);
     }
+    let (before, _) = server.requests();
     let finished = child::run(command, LIMIT)?;
+    let requests = server.requests().0.saturating_sub(before);
     let check = if finished.success() {
         every_entry_once(out, entries)
     } else {
         Err("no file checked".to_owned())
     };
     let _ = std::fs::remove_file(out);
-    Ok(Export { finished, check })
+    Ok(Export {
+        finished,
+        check,
+        requests,
+    })
 }
 
 /// Whether the NDJSON file `path` holds each of `entries` entries exactly
@@ -305,9 +313,10 @@ fn time_rows(
         None => (
             median(&pairs),
             format!(
-                "median of {} alternated pairs: np6 {np6_median:.2} s, bare transfer \
-                 {bare_median:.2} s ({}; {:.0} MB, {:.0} MB/s)",
+                "median of {} alternated pairs: np6 {np6_median:.2} s in {} request(s), \
+                 bare transfer {bare_median:.2} s ({}; {:.0} MB, {:.0} MB/s)",
                 pairs.len(),
+                runs.first().map_or(0, |r| r.requests),
                 tools.bare_name(),
                 bytes as f64 / 1e6,
                 bytes as f64 / 1e6 / bare_median
@@ -381,5 +390,48 @@ pub fn label(n: u64) -> String {
         n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
         n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
         n => n.to_string(),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_np6_is_a_missed_row_with_its_exit_code_and_first_error_line() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = TempDir(
+            std::env::temp_dir().join(format!("np6-bench-export-failing-{}", std::process::id())),
+        );
+        std::fs::create_dir_all(&dir.0).expect("a folder");
+        let np6 = dir.0.join("np6");
+        std::fs::write(
+            &np6,
+            "#!/bin/sh\necho 'error: the answer is larger than 67108864 bytes' >&2\n\
+             echo 'second line' >&2\nexit 2\n",
+        )
+        .expect("a script");
+        std::fs::set_permissions(&np6, std::fs::Permissions::from_mode(0o755)).expect("mode");
+        let mut sizes = crate::bench::Sizes::quick();
+        (sizes.export_entries, sizes.export_peers) = (10, false);
+        let rows = export(&np6, sizes).expect("the benchmark reports");
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        let why = "np6 failed: exit 2: error: the answer is larger than 67108864 bytes";
+        for row in [&rows[0], &rows[1], &rows[2]] {
+            assert!(!row.passed(), "{row:?}");
+            assert!(row.detail.contains(why), "{row:?}");
+        }
+        for row in [&rows[4], &rows[5]] {
+            assert_eq!(row.ratio, 0.0, "{row:?}");
+            assert!(row.detail.starts_with(why), "{row:?}");
+        }
+        assert!(crate::bench::table(&rows, true).contains("MISSED"));
+    }
+
+    #[test]
+    fn sizes_are_labelled_as_the_rows_name_them() {
+        assert_eq!(label(2_000_000), "2M");
+        assert_eq!(label(200_000), "200k");
+        assert_eq!(label(2_500), "2500");
     }
 }
