@@ -4,7 +4,8 @@
 //! (`wait4`) at N and 10 N entries, its wall time against the bare
 //! transfer of the same answer (`curl -s -o /dev/null`, else reqwest
 //! reading and discarding it in this process) and against
-//! `curl | jq -c '.[]'`; then the same export against a server that
+//! `curl | jq -c '.[]'`, and against the bare transfer from a server that
+//! sends 100 MB/s (information); then the same export against a server that
 //! answers 504 to any window over a day, without `--chunk` (windows split
 //! in halves) and with `--chunk 1d`. Every export's file is checked: every
 //! entry exactly once. Targets: 10 N (2,000,000) entries in at most 64 MiB,
@@ -24,6 +25,8 @@ use super::{Row, Sizes};
 /// The window asked: the server's whole span.
 const SINCE: &str = "2026-10-02T00:00:00Z";
 const UNTIL: &str = "2026-11-01T00:00:00Z";
+/// The rate of the paced server: a fast NP6, slower than loopback.
+const PACED_BYTES_PER_SECOND: u64 = 100_000_000;
 /// The memory target, in MiB.
 const MEMORY_TARGET_MIB: f64 = 64.0;
 
@@ -112,9 +115,20 @@ pub fn export(np6: &Path, sizes: Sizes) -> Result<Vec<Row>, String> {
     }
     let piped = tools.piped(&url)?;
     drop(server);
+    eprintln!(
+        "bench: export of {} entries from a server sending {} MB/s...",
+        label(large),
+        PACED_BYTES_PER_SECOND / 1_000_000
+    );
+    let server = RedlistServer::start_paced(large, Mode::Whole, Some(PACED_BYTES_PER_SECOND))
+        .map_err(|e| e.to_string())?;
+    let paced_run = exported(np6, &server, None, &out, large)?;
+    let paced_bare = tools.bare(&transfer_url(&server))?;
+    drop(server);
 
     let mut rows = memory_rows(&small_run, &runs, small, large);
     rows.extend(time_rows(&runs, &bare, &piped, &tools, large));
+    rows.push(paced_row(&paced_run, paced_bare, &tools, large));
     for chunk in [None, Some("1d")] {
         eprintln!(
             "bench: export of {} entries from a server that answers 504 over a day{}...",
@@ -351,6 +365,35 @@ fn time_rows(
     ]
 }
 
+/// The row of time against a server that sends at most
+/// [`PACED_BYTES_PER_SECOND`] (information: one run each side).
+fn paced_row(run: &Export, bare: (Duration, u64), tools: &Tools, n: u64) -> Row {
+    let (ratio, detail) = match run.outcome() {
+        Ok(_) => (
+            run.finished.wall.as_secs_f64() / bare.0.as_secs_f64(),
+            format!(
+                "np6 {:.2} s in {} request(s), bare transfer {:.2} s ({}; {:.0} MB); one run each",
+                run.finished.wall.as_secs_f64(),
+                run.requests,
+                bare.0.as_secs_f64(),
+                tools.bare_name(),
+                bare.1 as f64 / 1e6
+            ),
+        ),
+        Err(why) => (f64::NAN, why),
+    };
+    Row {
+        name: format!(
+            "export time / bare transfer, server at {} MB/s ({})",
+            PACED_BYTES_PER_SECOND / 1_000_000,
+            label(n)
+        ),
+        ratio,
+        detail,
+        target: None,
+    }
+}
+
 /// The row of an export against the server that answers 504 over a day.
 fn failing_server_row(run: &Export, server: &RedlistServer, chunk: Option<&str>, n: u64) -> Row {
     let (requests, refused) = server.requests();
@@ -415,13 +458,14 @@ mod tests {
         let mut sizes = crate::bench::Sizes::quick();
         (sizes.export_entries, sizes.export_peers) = (10, false);
         let rows = export(&np6, sizes).expect("the benchmark reports");
-        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert_eq!(rows.len(), 7, "{rows:?}");
         let why = "np6 failed: exit 2: error: the answer is larger than 67108864 bytes";
         for row in [&rows[0], &rows[1], &rows[2]] {
             assert!(!row.passed(), "{row:?}");
             assert!(row.detail.contains(why), "{row:?}");
         }
-        for row in [&rows[4], &rows[5]] {
+        assert!(rows[4].detail.contains(why), "{rows:?}");
+        for row in [&rows[5], &rows[6]] {
             assert_eq!(row.ratio, 0.0, "{row:?}");
             assert!(row.detail.starts_with(why), "{row:?}");
         }

@@ -13,6 +13,7 @@
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -61,10 +62,29 @@ impl RedlistServer {
     ///
     /// When no loopback port can be bound.
     pub fn start(entries: u64, mode: Mode) -> std::io::Result<Self> {
+        Self::start_paced(entries, mode, None)
+    }
+
+    /// [`Self::start`], sending each body at most `bytes_per_second` when
+    /// given (a thread per connection, which sleeps between pieces).
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    pub fn start_paced(
+        entries: u64,
+        mode: Mode,
+        bytes_per_second: Option<u64>,
+    ) -> std::io::Result<Self> {
         let counts = Arc::new(Counts::default());
         let seen = counts.clone();
-        let server = Server::start(Threads::Shared, move |received| {
-            answer(received, entries, mode, &seen)
+        let threads = if bytes_per_second.is_some() {
+            Threads::PerConnection
+        } else {
+            Threads::Shared
+        };
+        let server = Server::start(threads, move |received| {
+            answer(received, entries, mode, &seen, bytes_per_second)
         })?;
         Ok(Self { server, counts })
     }
@@ -83,7 +103,13 @@ impl RedlistServer {
     }
 }
 
-fn answer(received: &Received, entries: u64, mode: Mode, counts: &Counts) -> Reply {
+fn answer(
+    received: &Received,
+    entries: u64,
+    mode: Mode,
+    counts: &Counts,
+    pace: Option<u64>,
+) -> Reply {
     counts.requests.fetch_add(1, Ordering::Relaxed);
     let (path, query) = received
         .target
@@ -116,7 +142,13 @@ fn answer(received: &Received, entries: u64, mode: Mode, counts: &Counts) -> Rep
     }
     let from = start.map_or(0, |s| first_at_or_after(entries, s));
     let to = end.map_or(entries, |e| first_at_or_after(entries, e.saturating_add(1)));
-    Reply::json(Bytes::new()).streamed(move || body(from, to.max(from), entries))
+    Reply::json(Bytes::new()).streamed(move || {
+        let pieces = body(from, to.max(from), entries);
+        match pace {
+            Some(rate) => paced(pieces, rate),
+            None => pieces,
+        }
+    })
 }
 
 /// The value of `name` in `query` as Unix seconds (rounded down); `None`
@@ -187,6 +219,21 @@ fn body(from: u64, to: u64, entries: u64) -> Pieces {
             closed = true;
         }
         Some(Bytes::from(piece))
+    }))
+}
+
+/// `pieces`, each sent no sooner than `bytes_per_second` allows for the
+/// bytes before it (the sleep blocks: a thread per connection).
+fn paced(mut pieces: Pieces, bytes_per_second: u64) -> Pieces {
+    let mut started = None;
+    let mut sent = 0_u64;
+    Box::new(std::iter::from_fn(move || {
+        let piece = pieces.next()?;
+        let started = *started.get_or_insert_with(Instant::now);
+        let due = started + Duration::from_secs_f64(sent as f64 / bytes_per_second.max(1) as f64);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        sent = sent.saturating_add(piece.len() as u64);
+        Some(piece)
     }))
 }
 
@@ -284,6 +331,24 @@ mod tests {
     }
 
     #[test]
+    fn a_paced_body_is_the_same_body_sent_no_faster_than_its_rate() {
+        let whole: Vec<u8> = body(0, 3000, 3000).collect::<Vec<_>>().concat();
+        let started = Instant::now();
+        let paced: Vec<u8> = paced(body(0, 3000, 3000), 10_000_000)
+            .collect::<Vec<_>>()
+            .concat();
+        assert_eq!(paced, whole);
+        // Every piece but the first waits for the bytes before it.
+        let first = body(0, 3000, 3000).next().map_or(0, |p| p.len());
+        let least = (whole.len() - first) as f64 / 10_000_000.0;
+        assert!(
+            started.elapsed().as_secs_f64() >= least,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
     fn the_failing_mode_refuses_windows_over_a_day_and_without_dates() {
         let n = 30 * 24;
         let counts = Counts::default();
@@ -294,7 +359,7 @@ mod tests {
                 headers: vec![("x-key".to_owned(), "k".to_owned())],
                 body: Bytes::new(),
             };
-            format!("{:?}", answer(&received, n, mode, &counts))
+            format!("{:?}", answer(&received, n, mode, &counts, None))
         };
         let day = "startDate=2026-10-02T00%3A00%3A00Z&endDate=2026-10-03T00%3A00%3A00Z";
         let longer = "startDate=2026-10-02T00%3A00%3A00Z&endDate=2026-10-03T00%3A00%3A01Z";
