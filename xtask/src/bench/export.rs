@@ -127,6 +127,14 @@ pub fn export(np6: &Path, sizes: Sizes) -> Result<Vec<Row>, String> {
     drop(server);
 
     let mut rows = memory_rows(&small_run, &runs, small, large);
+    if let (Some(row), Some(kib)) = (rows.first_mut(), super::proc::peak_rss_kib()) {
+        // The servers run in this process: their bodies are made while
+        // they are sent, so this stays small whatever the size.
+        row.detail.push_str(&format!(
+            "; the bench process (the servers) peaked at {:.1} MiB so far",
+            kib as f64 / 1024.0
+        ));
+    }
     rows.extend(time_rows(&runs, &bare, &piped, &tools, large));
     rows.push(paced_row(&paced_run, paced_bare, &tools, large));
     for chunk in [None, Some("1d")] {
