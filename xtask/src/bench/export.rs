@@ -250,20 +250,11 @@ fn every_entry_once(path: &Path, entries: u64) -> Result<String, String> {
     }
 }
 
-/// The path and query the server answered first (the whole window, as
-/// `np6` asked it), as a URL; the window from `--since` and `--until` if
-/// nothing was answered.
+/// The whole window as one request: the answer `np6` exports, every
+/// entry of the span (none is on either end), however `np6` asks for it.
 fn transfer_url(server: &RedlistServer) -> String {
-    let asked = server
-        .counts
-        .first_answered
-        .lock()
-        .ok()
-        .and_then(|first| first.clone());
-    let target = asked.unwrap_or_else(|| {
-        format!("/targets/redlist/mail?startDate={SINCE}&endDate={UNTIL}").replace(':', "%3A")
-    });
-    format!("{}{target}", server.base_url())
+    let query = format!("startDate={SINCE}&endDate={UNTIL}").replace(':', "%3A");
+    format!("{}/targets/redlist/mail?{query}", server.base_url())
 }
 
 /// The rows of peak memory.

@@ -11,8 +11,8 @@
 //! as NP6 does for windows it cannot answer in time.
 
 use std::io::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -44,8 +44,6 @@ pub struct Counts {
     pub requests: AtomicU64,
     /// Requests answered 504.
     pub refused: AtomicU64,
-    /// The path and query of the first request answered 200.
-    pub first_answered: Mutex<Option<String>>,
 }
 
 /// A running redlist server.
@@ -136,9 +134,6 @@ fn answer(
             counts.refused.fetch_add(1, Ordering::Relaxed);
             return Reply::status(504);
         }
-    }
-    if let Ok(mut first) = counts.first_answered.lock() {
-        first.get_or_insert_with(|| received.target.clone());
     }
     let from = start.map_or(0, |s| first_at_or_after(entries, s));
     let to = end.map_or(entries, |e| first_at_or_after(entries, e.saturating_add(1)));
