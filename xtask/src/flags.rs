@@ -36,8 +36,8 @@ pub enum Command {
     /// and np6.
     Package(Package),
     /// Benchmarks (release build): client overhead, bulk throughput and
-    /// memory, validation and HAR import throughput. Exit 1 when a target
-    /// is missed.
+    /// memory, validation and HAR import throughput, redlist export. Exit
+    /// 1 when a target is missed.
     Bench(Bench),
     /// One bulk benchmark run in this process (used by `bench`).
     #[command(hide = true)]
@@ -153,6 +153,8 @@ pub enum BenchPart {
     Har,
     /// A consumer's clean build with np6-client vs without (only when named).
     Build,
+    /// The `np6 redlist` export of a large redlist.
+    Export,
 }
 
 #[derive(Args)]

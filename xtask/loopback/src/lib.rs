@@ -10,6 +10,9 @@
 //!   (malformed answers, resets in the middle of a body, stalled heads and
 //!   bodies).
 //!
+//! A [`Reply`] may also be [streamed](Reply::streamed): its body made piece
+//! by piece while it is sent (chunked), for answers too large to hold.
+//!
 //! Fixture-driven servers are `np6_client::mock::Sandbox` (httpmock), a
 //! product of the client's testing kit, not a test helper.
 
@@ -17,12 +20,15 @@ pub mod fault;
 pub mod raw;
 
 use std::convert::Infallible;
+use std::fmt;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::{Body, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -63,12 +69,26 @@ impl Received {
     }
 }
 
+/// The pieces of a streamed body, in order.
+pub type Pieces = Box<dyn Iterator<Item = Bytes> + Send>;
+
+/// Makes the pieces of a streamed body, once per answer sent.
+#[derive(Clone)]
+struct Stream(Arc<dyn Fn() -> Pieces + Send + Sync>);
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Stream(..)")
+    }
+}
+
 /// The answer to one request.
 #[derive(Debug, Clone)]
 pub struct Reply {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Bytes,
+    stream: Option<Stream>,
 }
 
 impl Reply {
@@ -78,6 +98,7 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+            stream: None,
         }
     }
 
@@ -99,7 +120,33 @@ impl Reply {
     #[must_use]
     pub fn body(mut self, body: Bytes) -> Self {
         self.body = body;
+        self.stream = None;
         self
+    }
+
+    /// Streams the body instead: `pieces` is called when the answer is
+    /// sent, and each piece it yields is sent (chunked transfer) when the
+    /// connection can take it, so only the piece in hand is held.
+    #[must_use]
+    pub fn streamed(mut self, pieces: impl Fn() -> Pieces + Send + Sync + 'static) -> Self {
+        self.body = Bytes::new();
+        self.stream = Some(Stream(Arc::new(pieces)));
+        self
+    }
+}
+
+/// A body sent piece by piece as its iterator yields them.
+struct Streamed(Pieces);
+
+impl Body for Streamed {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.get_mut().0.next().map(|piece| Ok(Frame::data(piece))))
     }
 }
 
@@ -260,8 +307,12 @@ async fn received(request: Request<Incoming>) -> Received {
     }
 }
 
-fn response(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(reply.body));
+fn response(reply: Reply) -> Response<Either<Full<Bytes>, Streamed>> {
+    let body = match reply.stream {
+        Some(Stream(pieces)) => Either::Right(Streamed(pieces())),
+        None => Either::Left(Full::new(reply.body)),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in reply.headers {
@@ -334,6 +385,28 @@ mod tests {
                 std::net::TcpStream::connect(address).is_err()
             });
             assert!(refused, "still accepting after drop ({threads:?})");
+        }
+    }
+
+    #[test]
+    fn a_streamed_body_is_sent_chunked_piece_by_piece_for_every_request() {
+        let server = Server::start(Threads::Shared, |_| {
+            Reply::status(200)
+                .streamed(|| Box::new((0..3).map(|i| Bytes::from(format!("piece{i};")))))
+        })
+        .expect("started");
+        for _ in 0..2 {
+            let answer = raw_exchange(
+                server.address(),
+                "GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+            );
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            assert!(answer.contains("transfer-encoding: chunked"), "{answer}");
+            let (_, body) = answer.split_once("\r\n\r\n").expect("a head");
+            assert_eq!(
+                body,
+                "7\r\npiece0;\r\n7\r\npiece1;\r\n7\r\npiece2;\r\n0\r\n\r\n"
+            );
         }
     }
 

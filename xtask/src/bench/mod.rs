@@ -21,15 +21,26 @@
 //! 6. [`build_cost`] (`--only build`, only when named): a consumer's clean
 //!    build with np6-client against reqwest, serde, tokio and chrono alone
 //!    (target <= 1.3x), and the rebuild after a spec edit.
+//! 7. [`export`]: the release `np6` exports a 30-day redlist of 200,000 and
+//!    2,000,000 entries from a streaming server: peak memory (target <= 64
+//!    MiB, and <= 1.25x from 200k to 2M), time vs the bare transfer (target
+//!    <= 1.15) and vs `curl | jq`, and vs the bare transfer from a server
+//!    sending 100 MB/s; and the export against a server that
+//!    answers 504 to windows over a day (target: every entry once).
 //!
-//! The servers are in [`server`], the `/proc` readers in [`proc`].
+//! The servers are in [`server`] and [`redlist_server`], the `/proc`
+//! readers in [`proc`], the child processes' runner in [`child`].
 
 pub mod build_cost;
 pub mod bulk;
+pub mod child;
+pub mod export;
 pub mod har;
 pub mod overhead;
 pub mod pace;
+pub mod peers;
 pub mod proc;
+pub mod redlist_server;
 pub mod server;
 pub mod validation;
 
@@ -55,6 +66,13 @@ pub struct Sizes {
     pub openapi_core: bool,
     /// Whether the targets are enforced (not for the quick smoke run).
     pub enforce: bool,
+    /// Entries of the smaller redlist export (the larger is 10x).
+    pub export_entries: u64,
+    /// Exports of the larger redlist timed, each against a bare transfer.
+    pub export_pairs: usize,
+    /// Whether the export is also compared with curl and jq (when the
+    /// machine has them).
+    pub export_peers: bool,
 }
 
 impl Sizes {
@@ -69,6 +87,9 @@ impl Sizes {
             har_entries: 100_000,
             openapi_core: true,
             enforce: true,
+            export_entries: 200_000,
+            export_pairs: 3,
+            export_peers: true,
         }
     }
 
@@ -83,6 +104,9 @@ impl Sizes {
             har_entries: 5_000,
             openapi_core: true,
             enforce: false,
+            export_entries: 20_000,
+            export_pairs: 1,
+            export_peers: true,
         }
     }
 }
@@ -173,6 +197,11 @@ pub fn run(args: Bench) -> Result<u8, String> {
         eprintln!("bench: import-har ({} entries)...", sizes.har_entries);
         rows.extend(har::har(sizes)?);
     }
+    if runs(BenchPart::Export) {
+        eprintln!("bench: redlist export (building np6 in release)...");
+        let np6 = export::build_np6(true)?;
+        rows.extend(export::export(&np6, sizes)?);
+    }
     crate::output::print(&table(&rows, sizes.enforce))?;
     let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
     Ok(u8::from(missed))
@@ -245,6 +274,9 @@ mod tests {
             har_entries: 200,
             openapi_core: false,
             enforce: false,
+            export_entries: 2_000,
+            export_pairs: 1,
+            export_peers: false,
         }
     }
 
@@ -296,6 +328,45 @@ mod tests {
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert!(rows[0].ratio.is_finite() && rows[0].ratio > 0.0, "{rows:?}");
         assert!(rows[0].detail.contains("entries/s"), "{rows:?}");
+    }
+
+    #[test]
+    fn the_export_benchmark_runs_np6_and_checks_every_entry() {
+        let np6 = export::build_np6(false).expect("np6 builds");
+        let rows = export::export(&np6, tiny()).expect("export runs");
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "export 20k peak memory / 64 MiB",
+                "export memory 20k / 2k",
+                "export time / bare transfer (20k)",
+                "export time / curl \\| jq (20k)",
+                "export time / bare transfer, server at 100 MB/s (20k)",
+                "30-day export against 504-over-a-day server, no --chunk (20k)",
+                "30-day export against 504-over-a-day server, --chunk 1d (20k)",
+            ]
+        );
+        // A tiny export fits in the current np6: every figure is measured.
+        assert!(
+            rows[..3]
+                .iter()
+                .all(|r| r.ratio.is_finite() && r.ratio > 0.0),
+            "{rows:?}"
+        );
+        assert!(rows[2].detail.contains("reqwest"), "{rows:?}");
+        assert!(rows[3].detail.starts_with("NOT MEASURED"), "{rows:?}");
+        assert!(rows[4].ratio.is_finite() && rows[4].ratio > 0.0, "{rows:?}");
+        for row in [&rows[5], &rows[6]] {
+            assert_eq!(row.ratio, 1.0, "{row:?}");
+            assert!(
+                row.detail.contains("20000 of 20000 entries once"),
+                "{row:?}"
+            );
+        }
+        // A window over a day is refused and split; one day is not.
+        assert!(!rows[5].detail.contains(" 0 answered 504"), "{rows:?}");
+        assert!(rows[6].detail.contains(" 0 answered 504"), "{rows:?}");
     }
 
     #[test]

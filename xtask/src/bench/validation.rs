@@ -2,8 +2,9 @@
 //! copied to `Sizes::fixtures` files, as JSON and as YAML): exchanges per
 //! second on one core and on all, then `cargo xtask validate` against
 //! openapi-core (Python, installed from PyPI into a temporary venv by this
-//! run) on the same JSON files, wall time including start-up on both sides.
-//! Target: at least 100x openapi-core.
+//! run) on the same files, the JSON copies and then the YAML copies (read
+//! by PyYAML's C loader on that side), wall time including start-up on
+//! both sides. Target: at least 100x openapi-core, on each.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -73,7 +74,11 @@ pub fn validation(exe: &Path, sizes: Sizes) -> Result<Vec<Row>, String> {
         },
     ];
     if sizes.openapi_core {
-        rows.push(versus_openapi_core(exe, &dir.0, &json)?);
+        rows.extend(versus_openapi_core(
+            exe,
+            &dir.0,
+            &[("JSON", &json), ("YAML", &yaml)],
+        )?);
     }
     Ok(rows)
 }
@@ -124,79 +129,92 @@ fn timed_run(model: &Model, files: &[PathBuf], threads: Option<usize>) -> Result
 }
 
 /// The whole `cargo xtask validate` command vs openapi-core on the same
-/// files; a row that says why when openapi-core cannot be installed.
-fn versus_openapi_core(exe: &Path, dir: &Path, json: &[PathBuf]) -> Result<Row, String> {
-    let folder = dir.join("json");
-    let name = format!(
-        "validate, {} JSON fixtures: vs openapi-core, wall time with start-up",
-        json.len()
-    );
-    let started = Instant::now();
-    let status = Command::new(exe)
-        .arg("validate")
-        .arg("--fixtures")
-        .arg(&folder)
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    let np6 = started.elapsed();
-    if !status.success() {
-        return Err(format!("xtask validate on the corpus: {status}"));
-    }
+/// files, one row for each `(format, files)` of `corpora` (the files of a
+/// format are the folder `dir/<format lowercased>`); rows that say why
+/// when openapi-core cannot be installed.
+fn versus_openapi_core(
+    exe: &Path,
+    dir: &Path,
+    corpora: &[(&str, &[PathBuf])],
+) -> Result<Vec<Row>, String> {
+    let name = |format: &str, n: usize| {
+        format!("validate, {n} {format} fixtures: vs openapi-core, wall time with start-up")
+    };
     eprintln!("bench: installing openapi-core from PyPI into a temporary venv...");
     let python = match install_openapi_core(&dir.join("venv")) {
         Ok(python) => python,
         Err(why) => {
             eprintln!("bench: openapi-core could not be installed: {why}");
-            return Ok(Row {
-                name,
-                ratio: f64::NAN,
-                detail: format!("NOT MEASURED: openapi-core could not be installed: {why}"),
-                target: Some((100.0, true)),
-            });
+            return Ok(corpora
+                .iter()
+                .map(|(format, files)| Row {
+                    name: name(format, files.len()),
+                    ratio: f64::NAN,
+                    detail: format!("NOT MEASURED: openapi-core could not be installed: {why}"),
+                    target: Some((100.0, true)),
+                })
+                .collect());
         }
     };
     let script = dir.join("openapi_core_validate.py");
     std::fs::write(&script, OPENAPI_CORE_SCRIPT).map_err(|e| e.to_string())?;
-    eprintln!("bench: openapi-core on {} files...", json.len());
-    let started = Instant::now();
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(np6_checks::default_spec())
-        .arg(&folder)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    let theirs = started.elapsed();
-    if !output.status.success() {
-        return Err(format!(
-            "openapi-core run failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
+    let version = openapi_core_version(&python);
+    let mut rows = Vec::new();
+    for (format, files) in corpora {
+        let folder = dir.join(format.to_lowercase());
+        let started = Instant::now();
+        let status = Command::new(exe)
+            .arg("validate")
+            .arg("--fixtures")
+            .arg(&folder)
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        let np6 = started.elapsed();
+        if !status.success() {
+            return Err(format!("xtask validate on the {format} corpus: {status}"));
+        }
+        eprintln!("bench: openapi-core on {} {format} files...", files.len());
+        let started = Instant::now();
+        let output = Command::new(&python)
+            .arg(&script)
+            .arg(np6_checks::default_spec())
+            .arg(&folder)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+        let theirs = started.elapsed();
+        if !output.status.success() {
+            return Err(format!(
+                "openapi-core run failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("openapi-core output: {e}"))?;
+        let valid = summary["valid"].as_u64().unwrap_or(0);
+        let seen = summary["files"].as_u64().unwrap_or(0);
+        let rejected = summary["rejected"].to_string();
+        rows.push(Row {
+            name: name(format, files.len()),
+            ratio: theirs.as_secs_f64() / np6.as_secs_f64(),
+            detail: format!(
+                "np6 {:.2} s, openapi-core {version} {:.2} s ({valid} of {seen} accepted{})",
+                np6.as_secs_f64(),
+                theirs.as_secs_f64(),
+                if valid == files.len() as u64 {
+                    String::new()
+                } else {
+                    format!("; rejected: {rejected}")
+                }
+            ),
+            target: Some((100.0, true)),
+        });
     }
-    let summary: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("openapi-core output: {e}"))?;
-    let valid = summary["valid"].as_u64().unwrap_or(0);
-    let rejected = summary["rejected"].to_string();
-    Ok(Row {
-        name,
-        ratio: theirs.as_secs_f64() / np6.as_secs_f64(),
-        detail: format!(
-            "np6 {:.2} s, openapi-core {} {:.2} s ({valid} of {} accepted{})",
-            np6.as_secs_f64(),
-            openapi_core_version(&python),
-            theirs.as_secs_f64(),
-            json.len(),
-            if valid == json.len() as u64 {
-                String::new()
-            } else {
-                format!("; rejected: {rejected}")
-            }
-        ),
-        target: Some((100.0, true)),
-    })
+    Ok(rows)
 }
 
-/// `python3 -m venv`, then `pip install openapi-core`; the venv's python.
+/// `python3 -m venv`, then `pip install openapi-core pyyaml`; the venv's
+/// python.
 fn install_openapi_core(venv: &Path) -> Result<PathBuf, String> {
     let run = |command: &mut Command| -> Result<(), String> {
         let output = command
@@ -225,6 +243,7 @@ fn install_openapi_core(venv: &Path) -> Result<PathBuf, String> {
         "--quiet",
         "--disable-pip-version-check",
         "openapi-core",
+        "pyyaml",
     ]))?;
     Ok(python)
 }
