@@ -248,3 +248,29 @@ async fn the_mock_kit_and_the_sandbox_serve_streams() {
         .expect("the fixture's entries");
     assert_eq!(streamed, whole);
 }
+
+#[tokio::test]
+async fn an_answer_that_is_not_an_array_shows_its_start_as_send_does() {
+    // A proxy's page instead of the array: the stream's error carries the
+    // start of the answer, as `send()`'s does, not only its first byte.
+    let page = b"<html>Maintenance until 03:00</html>".to_vec();
+    let server = FaultServer::start(vec![Fault::Answer(200, vec![], page)]).await;
+    let client = client(&server.base_url).build().expect("valid");
+    let sent = client
+        .get_mail_redlist()
+        .send()
+        .await
+        .expect_err("no array");
+    assert!(
+        sent.body_text().is_some_and(|b| b.contains("Maintenance")),
+        "{sent:?}"
+    );
+    let items = client.get_mail_redlist().stream().await.expect("begins");
+    let (_, error) = drain(items).await;
+    let error = error.expect("no array");
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert!(
+        error.body_text().is_some_and(|b| b.contains("Maintenance")),
+        "{error:?}"
+    );
+}

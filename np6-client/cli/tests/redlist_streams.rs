@@ -3,10 +3,13 @@
 //! every entry is written once in every format and kind of output.
 
 mod common;
+mod edge;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use common::{code, np6, run, stderr, stdout};
+use edge::{EdgeServer, Ends, date, hours, month_entries, sync, t0, tally};
 use np6_loopback::raw::{Fault, RawServer};
 
 const SINCE: &str = "2026-11-01T00:00:00Z";
@@ -121,4 +124,64 @@ async fn an_answer_cut_in_the_smallest_window_fails_with_nothing_of_it_written()
         "{}",
         stderr(&output)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn windows_written_to_dash_or_a_fifo_move_the_state_as_stdout_does() {
+    // `-o -` is stdout, and a FIFO cannot take back what it was given:
+    // a chunked export that fails midway must save the state past the
+    // windows written, or its resume writes them again.
+    const DAYS: i64 = 10;
+    let ends = Ends {
+        start: true,
+        end: false,
+    };
+    let dir = tempfile::tempdir().expect("a folder");
+    for output in ["fifo", "-"] {
+        let server = EdgeServer::start(ends, month_entries(DAYS)).await;
+        server.lock().refuse_after = Some(hours(4 * 24));
+        let state = dir.path().join(format!("state-{output}.json"));
+        let fifo = dir.path().join("out.fifo");
+        let mut cmd = np6(&server.url());
+        cmd.args([
+            "redlist", "mail", "--format", "ndjson", "--chunk", "1d", "--since",
+        ])
+        .arg(date(t0()))
+        .args(["--until", &date(hours(DAYS * 24))])
+        .arg("--state")
+        .arg(&state);
+        let read = (output == "fifo").then(|| common::fifo_read_in_background(&fifo));
+        if read.is_some() {
+            cmd.arg("-o").arg(&fifo);
+        } else {
+            cmd.args(["-o", "-"]);
+        }
+        let failed = run(cmd, b"").await;
+        assert_eq!(code(&failed), Some(2), "{output}: {}", stderr(&failed));
+        let text = match read {
+            Some(read) => read
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the reader ends")
+                .expect("the FIFO reads"),
+            None => stdout(&failed),
+        };
+        let first = ids("ndjson", &text);
+        assert!(!first.is_empty(), "{output}: the first days were written");
+
+        server.lock().refuse_after = None;
+        let rest = sync(
+            &server.url(),
+            &state,
+            &date(hours(DAYS * 24)),
+            &["--chunk", "1d"],
+        )
+        .await;
+        let (written, twice) = tally(&[first, rest]);
+        assert!(twice.is_empty(), "{output}: written twice: {twice:?}");
+        assert_eq!(
+            written.len(),
+            month_entries(DAYS).len(),
+            "{output}: every entry"
+        );
+    }
 }
