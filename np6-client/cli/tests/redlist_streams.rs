@@ -185,3 +185,58 @@ async fn windows_written_to_dash_or_a_fifo_move_the_state_as_stdout_does() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_mid_window_leaves_stdout_whole_windows_and_the_state_at_their_end() {
+    // Stopped while a window's answer is arriving: stdout holds exactly
+    // the entries before the state's end (whole windows, one header),
+    // neither a part of the window being read nor less than the state says.
+    const DAYS: i64 = 10;
+    let entries = month_entries(DAYS);
+    let body: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": date(*at)}))
+        .collect();
+    let body = serde_json::to_vec(&body).expect("JSON");
+    let pause = Duration::from_millis(40);
+    let server = RawServer::start(vec![Fault::SlowSteady(200, body, 8, pause)]).await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let (state, out) = (dir.path().join("state.json"), dir.path().join("out.csv"));
+    let mut cmd = np6(&server.base_url);
+    cmd.args(["redlist", "mail", "--format", "csv", "--chunk", "1d", "--since"])
+        .arg(date(t0()))
+        .args(["--until", &date(hours(DAYS * 24))])
+        .arg("--state")
+        .arg(&state)
+        .stdout(std::fs::File::create(&out).expect("the output"))
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("np6 starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while server.requests() < 4 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Mid-body of the fourth window's answer.
+    tokio::time::sleep(pause * 4).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let output = common::finish(child).await;
+    assert_eq!(code(&output), Some(143), "{}", stderr(&output));
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).expect("a state saved")).expect("JSON");
+    let until = saved["until"].as_str().expect("an end").to_owned();
+    let text = std::fs::read_to_string(&out).expect("the output");
+    let mut written = ids("csv", &text);
+    written.sort();
+    let mut expected: Vec<String> = entries
+        .iter()
+        .filter(|(_, at)| date(*at) < until)
+        .map(|(id, _)| id.clone())
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty(), "stopped after some windows: {until}");
+    assert_eq!(written, expected, "exactly the windows before {until}");
+}
