@@ -240,3 +240,41 @@ async fn sigterm_mid_window_leaves_stdout_whole_windows_and_the_state_at_their_e
     assert!(!expected.is_empty(), "stopped after some windows: {until}");
     assert_eq!(written, expected, "exactly the windows before {until}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_cut_after_windows_done_is_taken_back_to_their_end() {
+    // The second piece is cut midway after the first was written whole:
+    // what is taken back stops at the first's end (the JSON array's
+    // separators too), in every format and kind of output.
+    let all = entries();
+    let cut = all.find(r#"{"id":"E7""#).expect("an eighth entry");
+    let dir = tempfile::tempdir().expect("a folder");
+    for format in ["ndjson", "csv", "json"] {
+        for to_file in [false, true] {
+            let server = RawServer::start(vec![
+                Fault::Chunked(200, all.clone().into_bytes()),
+                Fault::CutBody(all.as_bytes()[..cut + 5].to_vec()),
+                Fault::Chunked(200, all.clone().into_bytes()),
+            ])
+            .await;
+            let file = dir.path().join(format!("out.{format}"));
+            let mut cmd = np6(&server.base_url);
+            cmd.args(["redlist", "mail", "--format", format, "--since", SINCE])
+                .args(["--until", UNTIL, "--chunk", "1d"]);
+            if to_file {
+                cmd.arg("-o").arg(&file);
+            }
+            let output = run(cmd, b"").await;
+            let case = format!("{format}, to a file: {to_file}");
+            assert_eq!(code(&output), Some(0), "{case}: {}", stderr(&output));
+            let text = if to_file {
+                std::fs::read_to_string(&file).expect("the file")
+            } else {
+                stdout(&output)
+            };
+            let (written, twice) = tally(&[ids(format, &text)]);
+            assert_eq!(written.len(), 11, "{case}: every entry: {text}");
+            assert!(twice.is_empty(), "{case}: twice {twice:?}: {text}");
+        }
+    }
+}
