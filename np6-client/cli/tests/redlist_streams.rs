@@ -203,13 +203,15 @@ async fn sigterm_mid_window_leaves_stdout_whole_windows_and_the_state_at_their_e
     let dir = tempfile::tempdir().expect("a folder");
     let (state, out) = (dir.path().join("state.json"), dir.path().join("out.csv"));
     let mut cmd = np6(&server.base_url);
-    cmd.args(["redlist", "mail", "--format", "csv", "--chunk", "1d", "--since"])
-        .arg(date(t0()))
-        .args(["--until", &date(hours(DAYS * 24))])
-        .arg("--state")
-        .arg(&state)
-        .stdout(std::fs::File::create(&out).expect("the output"))
-        .stderr(std::process::Stdio::piped());
+    cmd.args([
+        "redlist", "mail", "--format", "csv", "--chunk", "1d", "--since",
+    ])
+    .arg(date(t0()))
+    .args(["--until", &date(hours(DAYS * 24))])
+    .arg("--state")
+    .arg(&state)
+    .stdout(std::fs::File::create(&out).expect("the output"))
+    .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().expect("np6 starts");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while server.requests() < 4 {
