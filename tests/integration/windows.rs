@@ -289,3 +289,26 @@ async fn a_next_dropped_while_its_window_is_asked_does_not_lose_the_window() {
     }
     assert_eq!(ids, ["A"], "the window's entry, after the dropped call");
 }
+
+#[tokio::test]
+async fn chunks_are_cut_as_they_are_asked_not_all_up_front() {
+    // A year in pieces of a minute (`--since 1970-01-01 --chunk 1m` is 55
+    // years): the windows still to ask, as `Export`'s Debug counts them,
+    // stay few, so memory is flat whatever the span.
+    let client = client("http://127.0.0.1:9");
+    let start: DateTime<Utc> = "2025-01-01T00:00:00Z".parse().expect("a date");
+    let export = Export::new(
+        client.get_mail_redlist(),
+        Some(start),
+        start + TimeDelta::days(365),
+    )
+    .chunk(np6_client::windows::FLOOR);
+    let shown = format!("{export:?}");
+    let pending: usize = shown
+        .split("pending: ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .expect("Debug shows the windows pending");
+    assert!(pending <= 64, "{pending} windows held up front");
+}

@@ -44,26 +44,3 @@ fn halves_meet_at_a_whole_second_down_to_the_floor() {
     assert_eq!(first.halves(FLOOR), None, "a minute is the floor");
     assert_eq!(Window { start: None, ..w }.halves(FLOOR), None, "no start");
 }
-
-#[test]
-fn chunks_are_cut_as_they_are_asked_not_all_up_front() {
-    // A year in pieces of a minute: the windows still to ask stay few, so
-    // memory is flat whatever the span (`--since 1970-01-01 --chunk 1m`).
-    let client = crate::Client::builder()
-        .api_key("k")
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .expect("valid");
-    let start = at("2025-01-01T00:00:00Z");
-    let export = Export::new(
-        client.get_mail_redlist(),
-        Some(start),
-        at("2026-01-01T00:00:00Z"),
-    )
-    .chunk(FLOOR);
-    assert!(
-        export.pending.len() <= 64,
-        "{} windows held up front",
-        export.pending.len()
-    );
-}
