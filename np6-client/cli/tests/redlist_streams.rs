@@ -280,3 +280,36 @@ async fn a_window_cut_after_windows_done_is_taken_back_to_their_end() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn split_logs_and_stream_errors_never_show_the_key() {
+    // NP6 echoing the key (in a 503's body and request id, then in an
+    // item off the spec) while a window is split and the export fails, with
+    // every log shown: the key never printed (`run` checks both streams).
+    let echo = format!("bad gateway for {}", common::CANARY);
+    let cut = format!(r#"[{{"id":"A","origin":1,"timestamp":"{SINCE}"}},"#);
+    let wrong = format!(
+        r#"[{{"id":"A","origin":1}},{{"id":"B","origin":"{}"}}]"#,
+        common::CANARY
+    );
+    let server = RawServer::start(vec![
+        Fault::Answer(
+            503,
+            vec![("x-request-id", common::CANARY.to_owned())],
+            echo.into_bytes(),
+        ),
+        Fault::CutBody(cut.into_bytes()),
+        Fault::Chunked(200, wrong.into_bytes()),
+    ])
+    .await;
+    let mut cmd = np6(&server.base_url);
+    cmd.args(["--verbose", "redlist", "mail", "--format", "ndjson"])
+        .args(["--since", SINCE, "--until", "2026-11-01T00:03:00Z"]);
+    let output = run(cmd, b"").await;
+    assert_ne!(code(&output), Some(0), "{}", stderr(&output));
+    let shown = stderr(&output);
+    assert!(
+        shown.contains("split") && shown.contains("does not match the spec"),
+        "{shown}"
+    );
+}
