@@ -313,3 +313,20 @@ async fn split_logs_and_stream_errors_never_show_the_key() {
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdout_needs_no_temporary_folder() {
+    // A read-only system with no usable TMPDIR (a locked-down container):
+    // writing the redlist to stdout or /dev/null needs no temporary file.
+    let server = RawServer::start(vec![Fault::Chunked(200, entries().into_bytes())]).await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let missing = dir.path().join("no-such-folder");
+    for output in ["-", "/dev/null"] {
+        let mut cmd = np6(&server.base_url);
+        cmd.env("TMPDIR", &missing)
+            .args(["redlist", "mail", "--format", "ndjson", "--since", SINCE])
+            .args(["--until", UNTIL, "-o", output]);
+        let done = run(cmd, b"").await;
+        assert_eq!(code(&done), Some(0), "{output}: {}", stderr(&done));
+    }
+}
