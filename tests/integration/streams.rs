@@ -281,3 +281,63 @@ async fn only_the_wait_for_a_byte_is_bounded_not_the_readers_own_time() {
     let (_, error) = drain(items).await;
     assert_eq!(error.map(|e| e.kind()), Some(ErrorKind::Timeout));
 }
+
+#[tokio::test]
+async fn an_answer_that_is_not_an_array_shows_its_start_as_send_does() {
+    // A proxy's page instead of the array: the stream's error carries the
+    // start of the answer, as `send()`'s does, not only its first byte.
+    let page = b"<html>Maintenance until 03:00</html>".to_vec();
+    let server = FaultServer::start(vec![Fault::Answer(200, vec![], page)]).await;
+    let client = client(&server.base_url).build().expect("valid");
+    let sent = client
+        .get_mail_redlist()
+        .send()
+        .await
+        .expect_err("no array");
+    assert!(
+        sent.body_text().is_some_and(|b| b.contains("Maintenance")),
+        "{sent:?}"
+    );
+    let items = client.get_mail_redlist().stream().await.expect("begins");
+    let (_, error) = drain(items).await;
+    let error = error.expect("no array");
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert!(
+        error.body_text().is_some_and(|b| b.contains("Maintenance")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn deep_nesting_and_invalid_utf8_in_an_item_end_the_stream_as_decode_errors() {
+    // Hostile items that fit the cap: nesting far past serde's recursion
+    // limit, and a string with bytes that are not UTF-8.
+    let deep = format!(
+        r#"[{{"id":"A","origin":1}},{{"id":"B","origin":1,"detail":{{"x":{}{}}}}}]"#,
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let mut invalid = br#"[{"id":"A","origin":1},{"id":"B"#.to_vec();
+    invalid.extend_from_slice(b"\xff\xfe");
+    invalid.extend_from_slice(br#"","origin":1}]"#);
+    let server = FaultServer::start(vec![
+        Fault::Chunked(200, deep.into_bytes()),
+        Fault::Chunked(200, invalid),
+    ])
+    .await;
+    let client = client(&server.base_url)
+        .max_item_bytes(1 << 20)
+        .build()
+        .expect("valid");
+    for case in ["deep", "not UTF-8"] {
+        let items = client.get_mail_redlist().stream().await.expect("begins");
+        let (ids, error) = drain(items).await;
+        assert_eq!(ids, ["A"], "{case}");
+        let error = error.expect("refused");
+        assert_eq!(
+            (error.kind(), error.delivered()),
+            (ErrorKind::Decode, Some(1)),
+            "{case}: {error}"
+        );
+    }
+}

@@ -181,3 +181,134 @@ async fn a_cut_answer_is_taken_back_and_a_refused_key_ends_the_export() {
     assert_eq!(error.status(), Some(401));
     assert!(export.next().await.is_none(), "nothing after the error");
 }
+
+/// A redlist of `entries` that includes the start of the window asked
+/// and excludes its end, answering `503` to a window asked longer than
+/// `longest`; the windows asked.
+fn exclusive_server(entries: Vec<(String, DateTime<Utc>)>, longest: TimeDelta) -> (Server, Asked) {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let server = Server::start(Threads::Shared, move |request| {
+        let (Some(start), Some(end)) = (date(request, "startDate"), date(request, "endDate"))
+        else {
+            return Reply::status(400);
+        };
+        seen.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((start, end));
+        if end - start > longest {
+            return Reply::status(503);
+        }
+        let body: Vec<serde_json::Value> = entries
+            .iter()
+            .filter(|(_, at)| *at >= start && *at < end)
+            .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at}))
+            .collect();
+        Reply::json(serde_json::to_vec(&body).unwrap_or_default().into())
+    })
+    .expect("a loopback server");
+    (server, asked)
+}
+
+#[tokio::test]
+async fn windows_with_sub_second_edges_lose_no_entry() {
+    // Dates are sent at whole seconds: an edge between two pieces that is
+    // not a whole second must not leave an entry in neither piece.
+    let half = TimeDelta::milliseconds(500);
+    let at = |s: i64| t0() + TimeDelta::seconds(s);
+    let entries: Vec<(String, DateTime<Utc>)> =
+        [("a", 1), ("edge", 3599), ("b", 3600), ("c", 7000)]
+            .into_iter()
+            .map(|(id, s)| (id.to_owned(), at(s)))
+            .collect();
+    let (server, _) = exclusive_server(entries, TimeDelta::days(1));
+    let client = client(&server.base_url());
+    let (start, end) = (t0() + half, at(7200) + half);
+    let mut export =
+        Export::new(client.get_mail_redlist(), Some(start), end).chunk(TimeDelta::hours(1));
+    let mut ids = Vec::new();
+    while let Some(event) = export.next().await {
+        if let Event::Item(entry) = event.expect("no failure") {
+            ids.push(entry.id);
+        }
+    }
+    assert_eq!(ids, ["a", "edge", "b", "c"], "every entry of [start, end)");
+}
+
+#[tokio::test]
+async fn a_floor_under_two_seconds_still_ends_the_export() {
+    // Halves that do not shorten the window (a floor of 0, below 0, or a
+    // window under 2 s) must not ask the same window forever.
+    let (server, _) = exclusive_server(Vec::new(), TimeDelta::seconds(1));
+    let client = client(&server.base_url());
+    for (floor, length) in [
+        (TimeDelta::zero(), TimeDelta::seconds(1)),
+        (TimeDelta::seconds(-1), TimeDelta::seconds(2)),
+        (TimeDelta::seconds(1), TimeDelta::milliseconds(1500)),
+    ] {
+        let mut export =
+            Export::new(client.get_mail_redlist(), Some(t0()), t0() + length).floor(floor);
+        let mut events = 0;
+        let ended = loop {
+            match export.next().await {
+                None | Some(Err(_)) => break true,
+                Some(Ok(_)) if events >= 200 => break false,
+                Some(Ok(_)) => events += 1,
+            }
+        };
+        assert!(
+            ended,
+            "floor {floor}, window {length}: still splitting after {events} events"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_next_dropped_while_its_window_is_asked_does_not_lose_the_window() {
+    // `next()` dropped before the answer began (a caller's timeout): the
+    // window it was asking must be asked again, not skipped as done.
+    let body = r#"[{"id":"A","origin":1,"timestamp":"2026-10-01T01:00:00Z"}]"#;
+    let server = FaultServer::start(vec![
+        Fault::HeadersNeverSent,
+        Fault::Chunked(200, body.as_bytes().to_vec()),
+    ])
+    .await;
+    let client = client(&server.base_url);
+    let mut export = Export::new(
+        client.get_mail_redlist(),
+        Some(t0()),
+        t0() + TimeDelta::hours(4),
+    );
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(300), export.next()).await;
+    assert!(gave_up.is_err(), "the first answer never begins");
+    let mut ids = Vec::new();
+    while let Some(event) = export.next().await {
+        if let Event::Item(entry) = event.expect("no failure") {
+            ids.push(entry.id);
+        }
+    }
+    assert_eq!(ids, ["A"], "the window's entry, after the dropped call");
+}
+
+#[tokio::test]
+async fn chunks_are_cut_as_they_are_asked_not_all_up_front() {
+    // A year in pieces of a minute (`--since 1970-01-01 --chunk 1m` is 55
+    // years): the windows still to ask, as `Export`'s Debug counts them,
+    // stay few, so memory is flat whatever the span.
+    let client = client("http://127.0.0.1:9");
+    let start: DateTime<Utc> = "2025-01-01T00:00:00Z".parse().expect("a date");
+    let export = Export::new(
+        client.get_mail_redlist(),
+        Some(start),
+        start + TimeDelta::days(365),
+    )
+    .chunk(np6_client::windows::FLOOR);
+    let shown = format!("{export:?}");
+    let pending: usize = shown
+        .split("pending: ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .expect("Debug shows the windows pending");
+    assert!(pending <= 64, "{pending} windows held up front");
+}
