@@ -28,6 +28,9 @@ use crate::settings::Settings;
 use crate::spec::Operation;
 use array::{Broken, Splitter};
 
+/// The most bytes of a body that is not an array kept in its error.
+const CONTEXT_BYTES: usize = 4096;
+
 /// The items of one answer, as they arrive: a [`Stream`] of
 /// `Result<T, Error>`.
 ///
@@ -162,15 +165,20 @@ impl<T> Items<T> {
                 "the answer ended before its array did".to_owned(),
                 None,
             ),
-            Broken::Syntax { expected, found } => self.fail(
-                ErrorKind::Decode,
-                format!(
-                    "the answer is not the JSON array the spec describes: {expected} expected, \
-                     found {:?}",
-                    char::from(found)
-                ),
-                None,
-            ),
+            Broken::Syntax { expected, found } => {
+                // What came instead (a proxy's page, say), as `send()`
+                // keeps it: the start of the chunk where it went wrong.
+                let context = self.splitter.chunk_start(CONTEXT_BYTES);
+                self.fail(
+                    ErrorKind::Decode,
+                    format!(
+                        "the answer is not the JSON array the spec describes: {expected} \
+                         expected, found {:?}",
+                        char::from(found)
+                    ),
+                    Some(context),
+                )
+            }
         }
     }
 }

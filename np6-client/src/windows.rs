@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind};
@@ -69,11 +69,11 @@ impl Window {
     }
 
     /// The window as two halves at a whole second; `None` when it has no
-    /// start or is `floor` or shorter.
+    /// start, is `floor` or shorter, or is under two seconds.
     fn halves(self, floor: TimeDelta) -> Option<(Window, Window)> {
         let start = self.start?;
         let length = self.end.signed_duration_since(start);
-        if length <= floor {
+        if length <= floor || length.num_seconds() < 2 {
             return None;
         }
         let middle = start.checked_add_signed(TimeDelta::seconds(length.num_seconds() / 2))?;
@@ -158,8 +158,13 @@ pub enum Event<T> {
 /// ```
 pub struct Export<R: Windowed> {
     request: R,
-    /// The windows still to ask, next last.
-    pending: Vec<Window>,
+    /// Halves of windows that failed, still to ask, next last: asked
+    /// before the rest.
+    halves: Vec<Window>,
+    /// The rest of the export, not asked yet: cut into pieces of `piece`
+    /// one at a time as they are asked (whole without a piece or a start).
+    rest: Option<Window>,
+    piece: Option<TimeDelta>,
     floor: TimeDelta,
     /// The window being read, and its items.
     current: Option<(Window, Items<R::Item>)>,
@@ -169,56 +174,69 @@ impl<R: Windowed + Clone> Export<R> {
     /// An export of `[start, end)` (no start: everything before `end`)
     /// with `request` (its other parameters as set), asked whole.
     pub fn new(request: R, start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> Self {
-        let pending = if start.is_none_or(|start| start < end) {
-            vec![Window { start, end }]
-        } else {
-            Vec::new()
-        };
         Self {
             request,
-            pending,
+            halves: Vec::new(),
+            rest: start
+                .is_none_or(|start| start < end)
+                .then_some(Window { start, end }),
+            piece: None,
             floor: FLOOR,
             current: None,
         }
     }
 
-    /// Asks the windows still to ask in pieces NP6 is asked for as windows
+    /// Asks the rest of the export in pieces NP6 is asked for as windows
     /// at most `length` long (a piece is [`ASKED_BEFORE`] shorter), at
-    /// least [`FLOOR`]. A window with no start is asked whole.
+    /// least [`FLOOR`]; each piece is cut when it is asked. An export with
+    /// no start is asked whole.
     pub fn chunk(mut self, length: TimeDelta) -> Self {
-        let piece = length.max(FLOOR) - ASKED_BEFORE;
-        let mut pieces = Vec::new();
-        for window in self.pending.drain(..).rev() {
-            let Some(mut from) = window.start else {
-                pieces.push(window);
-                continue;
-            };
-            while from < window.end {
-                let to = from
-                    .checked_add_signed(piece)
-                    .map_or(window.end, |to| to.min(window.end));
-                pieces.push(Window {
-                    start: Some(from),
-                    end: to,
-                });
-                from = to;
-            }
-        }
-        pieces.reverse();
-        self.pending = pieces;
+        self.piece = Some(length.max(FLOOR) - ASKED_BEFORE);
         self
     }
 
-    /// The shortest window split in halves (default [`FLOOR`]).
+    /// The shortest window split in halves (default [`FLOOR`]; a window
+    /// under two seconds is never split).
     pub fn floor(mut self, length: TimeDelta) -> Self {
         self.floor = length;
         self
     }
 
+    /// The window to ask next, left in place until it is asked.
+    fn peek(&self) -> Option<Window> {
+        if let Some(window) = self.halves.last() {
+            return Some(*window);
+        }
+        let rest = self.rest?;
+        match (rest.start, self.piece) {
+            (Some(start), Some(piece)) => Some(Window {
+                start: Some(start),
+                end: start
+                    .checked_add_signed(piece)
+                    .map_or(rest.end, |end| end.min(rest.end)),
+            }),
+            _ => Some(rest),
+        }
+    }
+
+    /// `window` (the one [`peek`](Self::peek) gave) was asked: the next.
+    fn advance(&mut self, window: Window) {
+        if self.halves.pop().is_some() {
+            return;
+        }
+        self.rest = self.rest.and_then(|rest| {
+            (window.end < rest.end).then_some(Window {
+                start: Some(window.end),
+                end: rest.end,
+            })
+        });
+    }
+
     /// The next event; `None` once every window is done. An error ends
     /// the export: a window of the floor or shorter failed, or a failure
     /// that a smaller window would meet as well (a refused key, an item
-    /// that does not decode or is too large).
+    /// that does not decode or is too large). Dropping the future this
+    /// returns loses nothing: the window being asked is asked again.
     pub async fn next(&mut self) -> Option<Result<Event<R::Item>, Error>> {
         loop {
             if let Some((window, items)) = &mut self.current {
@@ -238,17 +256,22 @@ impl<R: Windowed + Clone> Export<R> {
                     }
                 }
             }
-            let window = self.pending.pop()?;
+            let window = self.peek()?;
             let asked_from = window
                 .start
                 .map(|start| start.checked_sub_signed(ASKED_BEFORE).unwrap_or(start));
-            match self
+            // Dates are sent at whole seconds: the end is asked at the
+            // next one, so that a window ending within a second misses
+            // nothing whichever ends NP6 includes.
+            let asked_to = ceil_second(window.end);
+            let asked = self
                 .request
                 .clone()
-                .between(asked_from, window.end)
+                .between(asked_from, asked_to)
                 .stream()
-                .await
-            {
+                .await;
+            self.advance(window);
+            match asked {
                 Ok(items) => {
                     self.current = Some((window, items));
                     return Some(Ok(Event::Begin(window)));
@@ -266,16 +289,28 @@ impl<R: Windowed + Clone> Export<R> {
             .flatten();
         match halves {
             Some((first, second)) => {
-                self.pending.push(second);
-                self.pending.push(first);
+                self.halves.push(second);
+                self.halves.push(first);
                 Ok(Event::Split { window, error })
             }
             None => {
-                self.pending.clear();
+                self.halves.clear();
+                self.rest = None;
                 Err(error)
             }
         }
     }
+}
+
+/// `at`, or the next whole second when it has a fraction.
+fn ceil_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    let whole = at.trunc_subsecs(0);
+    if whole == at {
+        return at;
+    }
+    whole
+        .checked_add_signed(TimeDelta::seconds(1))
+        .unwrap_or(whole)
 }
 
 /// Whether a smaller window may succeed where this one failed: NP6 timed
@@ -294,7 +329,13 @@ fn worth_splitting(error: &Error) -> bool {
 impl<R: Windowed> fmt::Debug for Export<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Export")
-            .field("pending", &self.pending.len())
+            .field(
+                "pending",
+                &self
+                    .halves
+                    .len()
+                    .saturating_add(usize::from(self.rest.is_some())),
+            )
             .field("floor", &self.floor)
             .field("current", &self.current.as_ref().map(|(w, _)| w))
             .finish_non_exhaustive()

@@ -180,14 +180,14 @@ async fn export(global: &Global, cmd: Redlist) -> Result<ExitCode, Failure> {
     // Opened now (a path that cannot be written is refused before any
     // call), started (the CSV header, the JSON bracket) only once NP6 has
     // answered: a run that fails before writes nothing to stdout.
-    let held =
-        Held::new(Output::create(cmd.output.as_deref())?).map_err(|e| write_failed(&what, &e))?;
+    let held = Held::new(Output::create(cmd.output.as_deref())?)
+        .map_err(|e| Failure::usage(format!("{what}: {e}")))?;
     let mut run = Run {
-        // On stdout, CSV and NDJSON reach the output window by window and
-        // the state moves past each; a file is replaced whole at the end,
-        // and a JSON array is whole only at its end, so their state moves
-        // once.
-        progressive: cmd.output.is_none() && cmd.format != Format::Json,
+        // On stdout, a device or a FIFO, CSV and NDJSON reach the output
+        // window by window and the state moves past each; a file is
+        // replaced whole at the end, and a JSON array is whole only at its
+        // end, so their state moves once.
+        progressive: !held.whole_at_end() && cmd.format != Format::Json,
         state: cmd.state.as_deref(),
         until,
         what: &what,

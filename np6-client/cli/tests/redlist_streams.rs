@@ -315,9 +315,11 @@ async fn split_logs_and_stream_errors_never_show_the_key() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn stdout_needs_no_temporary_folder() {
-    // A read-only system with no usable TMPDIR (a locked-down container):
-    // writing the redlist to stdout or /dev/null needs no temporary file.
+async fn stdout_without_a_temporary_folder_is_refused_before_any_call() {
+    // A window's entries wait in a temporary file until the window is
+    // whole, since stdout or a device cannot take back a window cut
+    // midway: without a usable TMPDIR (a locked-down container) the run
+    // says so before asking NP6 anything, and a file output needs none.
     let server = RawServer::start(vec![Fault::Chunked(200, entries().into_bytes())]).await;
     let dir = tempfile::tempdir().expect("a folder");
     let missing = dir.path().join("no-such-folder");
@@ -327,6 +329,20 @@ async fn stdout_needs_no_temporary_folder() {
             .args(["redlist", "mail", "--format", "ndjson", "--since", SINCE])
             .args(["--until", UNTIL, "-o", output]);
         let done = run(cmd, b"").await;
-        assert_eq!(code(&done), Some(0), "{output}: {}", stderr(&done));
+        assert_eq!(code(&done), Some(2), "{output}: {}", stderr(&done));
+        assert!(
+            stderr(&done).contains("TMPDIR"),
+            "{output}: {}",
+            stderr(&done)
+        );
     }
+    assert_eq!(server.requests(), 0, "nothing asked");
+    let file = dir.path().join("out.ndjson");
+    let mut cmd = np6(&server.base_url);
+    cmd.env("TMPDIR", &missing)
+        .args(["redlist", "mail", "--format", "ndjson", "--since", SINCE])
+        .args(["--until", UNTIL, "-o"])
+        .arg(&file);
+    let done = run(cmd, b"").await;
+    assert_eq!(code(&done), Some(0), "{}", stderr(&done));
 }

@@ -157,6 +157,12 @@ impl Splitter {
         Ok(None)
     }
 
+    /// The start of the chunk being read (at most `most` bytes): what a
+    /// body that is not an array shows instead.
+    pub(crate) fn chunk_start(&self, most: usize) -> Bytes {
+        self.chunk.slice(..self.chunk.len().min(most))
+    }
+
     /// Whether the whole array was read; call once the body has ended.
     pub(crate) fn finish(&self) -> Result<(), Broken> {
         match self.place {

@@ -34,7 +34,19 @@ impl Held {
                 file?;
                 None
             }
-            None => Some(BufWriter::new(tempfile::tempfile()?)),
+            None => Some(BufWriter::new(tempfile::tempfile().map_err(|e| {
+                let folder = std::env::temp_dir();
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "a window's entries wait in a temporary file until the window is whole \
+                         (stdout, a device or a FIFO cannot take back a window NP6 cuts \
+                         midway), and none can be made in {} ({e}): set TMPDIR to a writable \
+                         folder, or write to a file with --output",
+                        folder.display()
+                    ),
+                )
+            })?)),
         };
         Ok(Self {
             output,
@@ -88,6 +100,12 @@ impl Held {
             self.mark = file?.stream_position()?;
         }
         Ok(())
+    }
+
+    /// Whether the output is whole only at the end (a file being
+    /// replaced): else it receives each window once the window is whole.
+    pub(crate) fn whole_at_end(&self) -> bool {
+        self.spool.is_none()
     }
 
     /// The output, with what was written last (a JSON array's closing
