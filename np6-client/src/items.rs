@@ -186,6 +186,11 @@ impl<T> Items<T> {
 impl<T: DeserializeOwned> Items<T> {
     /// The item at `bytes`, decoded.
     fn decode(&mut self, bytes: Bytes) -> Result<T, Error> {
+        // The path to a field that does not match is looked for only then:
+        // tracking it for every item took 6 % of a 2M-entry export (perf).
+        if let Ok(value) = serde_json::from_slice(&bytes) {
+            return Ok(value);
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let detail = match serde_path_to_error::deserialize::<_, T>(&mut de) {
             Ok(value) => match de.end() {

@@ -169,6 +169,11 @@ impl Tracker {
             self.untimed.push(id.to_owned());
             return true;
         };
+        let keep = timestamp >= self.keep_from(self.end);
+        if self.before.is_empty() && !keep {
+            // Nothing to compare or keep: no copy of the id.
+            return true;
+        }
         let seen = Seen {
             timestamp,
             id: id.to_owned(),
@@ -176,7 +181,7 @@ impl Tracker {
         if self.before.contains(&seen) {
             return false;
         }
-        if timestamp >= self.keep_from(self.end) {
+        if keep {
             // Also drops an entry NP6 sent twice in one answer.
             if !self.kept.insert(seen.clone()) {
                 return false;
