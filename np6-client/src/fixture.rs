@@ -182,6 +182,10 @@ impl Fixture {
                 "a fixture is a mapping with description, source, request and response".to_owned(),
             );
         }
+        // The path to what does not match is looked for only then.
+        if let Ok(fixture) = Self::deserialize(&value) {
+            return Ok(fixture);
+        }
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             if path == "." {
