@@ -1,15 +1,16 @@
 //! Benchmark 7, `export`: the release `np6` exports the whole 30-day
 //! redlist of a streaming loopback server ([`super::redlist_server`]) as
 //! NDJSON to a file, each size in a fresh process: its exact peak memory
-//! (`wait4`) at N and 10 N entries, its wall time against the bare
+//! (`wait4`) at N and 10 N entries; its wall time against the bare
 //! transfer of the same answer (`curl -s -o /dev/null`, else reqwest
-//! reading and discarding it in this process) and against
-//! `curl | jq -c '.[]'`, and against the bare transfer from a server that
-//! sends 100 MB/s (information); then the same export against a server that
+//! reading and discarding it in this process) from a server that sends
+//! 100 MB/s, and (information) from the unpaced server, and against
+//! `curl | jq -c '.[]'` there; then the same export against a server that
 //! answers 504 to any window over a day, without `--chunk` (windows split
 //! in halves) and with `--chunk 1d`. Every export's file is checked: every
 //! entry exactly once. Targets: 10 N (2,000,000) entries in at most 64 MiB,
-//! and at most 1.25x the memory of N; at most 1.15x the bare transfer;
+//! and at most 1.25x the memory of N; at most 1.15x the bare transfer at
+//! 100 MB/s;
 //! the 504 server's exports complete.
 
 use std::io::BufRead as _;
