@@ -177,11 +177,14 @@ pub(crate) fn rustdoc_json(
     if checkout != root {
         // cargo names a path package's build folders after its path inside
         // its workspace, the same in both checkouts: a profile setting of
-        // np6-client's own gives the other checkout's np6-client folders of
-        // its own (its dependencies are still shared).
+        // their own gives the other checkout's workspace crates (np6-client
+        // and np6-spec, which its build script reads the spec with) folders
+        // of their own; the registry dependencies are still shared.
         command.args([
             "--config",
             "profile.dev.package.np6-client.codegen-units=255",
+            "--config",
+            "profile.dev.package.np6-spec.codegen-units=255",
         ]);
     }
     for feature in features {
