@@ -41,9 +41,24 @@ fn date(request: &Received, name: &str) -> Option<DateTime<Utc>> {
 /// The windows a server was asked, `(startDate, endDate)`.
 type Asked = Arc<Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>>;
 
-/// A redlist of `entries` that includes both ends of the window asked and
-/// answers `504` to a window over a day; the windows asked.
-fn server(entries: Vec<(String, Option<DateTime<Utc>>)>) -> (Server, Asked) {
+/// How a test redlist answers a window.
+struct Rules {
+    /// Whether an entry on the window's end is in it (its start always is).
+    end_included: bool,
+    /// The longest window answered, and the status a longer one gets.
+    longest: TimeDelta,
+    refusal: u16,
+}
+
+/// Includes both ends, answers `504` to a window over a day.
+const DAILY: Rules = Rules {
+    end_included: true,
+    longest: TimeDelta::days(1),
+    refusal: 504,
+};
+
+/// A redlist of `entries` answering windows by `rules`; the windows asked.
+fn server(entries: Vec<(String, Option<DateTime<Utc>>)>, rules: Rules) -> (Server, Asked) {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let seen = asked.clone();
     let server = Server::start(Threads::Shared, move |request| {
@@ -54,12 +69,14 @@ fn server(entries: Vec<(String, Option<DateTime<Utc>>)>) -> (Server, Asked) {
         seen.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((start, end));
-        if end - start > TimeDelta::days(1) {
-            return Reply::status(504);
+        if end - start > rules.longest {
+            return Reply::status(rules.refusal);
         }
+        let inside =
+            |at: DateTime<Utc>| at >= start && (at < end || rules.end_included && at == end);
         let body: Vec<serde_json::Value> = entries
             .iter()
-            .filter(|(_, at)| at.is_none_or(|at| at >= start && at <= end))
+            .filter(|(_, at)| at.is_none_or(inside))
             .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at}))
             .collect();
         Reply::json(serde_json::to_vec(&body).unwrap_or_default().into())
@@ -80,7 +97,7 @@ fn client(url: &str) -> Client {
 #[tokio::test]
 async fn a_month_np6_answers_only_by_the_day_comes_whole_every_entry_once() {
     const DAYS: i64 = 30;
-    let (server, asked) = server(entries(DAYS));
+    let (server, asked) = server(entries(DAYS), DAILY);
     let client = client(&server.base_url());
     let end = t0() + TimeDelta::days(DAYS);
     let mut export = Export::new(client.get_mail_redlist(), Some(t0()), end);
@@ -120,7 +137,7 @@ async fn a_month_np6_answers_only_by_the_day_comes_whole_every_entry_once() {
     );
 
     // In pieces of a day, nothing fails.
-    let (daily, _) = self::server(entries(DAYS));
+    let (daily, _) = self::server(entries(DAYS), DAILY);
     let client = self::client(&daily.base_url());
     let mut export =
         Export::new(client.get_mail_redlist(), Some(t0()), end).chunk(TimeDelta::days(1));
@@ -182,32 +199,14 @@ async fn a_cut_answer_is_taken_back_and_a_refused_key_ends_the_export() {
     assert!(export.next().await.is_none(), "nothing after the error");
 }
 
-/// A redlist of `entries` that includes the start of the window asked
-/// and excludes its end, answering `503` to a window asked longer than
-/// `longest`; the windows asked.
-fn exclusive_server(entries: Vec<(String, DateTime<Utc>)>, longest: TimeDelta) -> (Server, Asked) {
-    let asked = Arc::new(Mutex::new(Vec::new()));
-    let seen = asked.clone();
-    let server = Server::start(Threads::Shared, move |request| {
-        let (Some(start), Some(end)) = (date(request, "startDate"), date(request, "endDate"))
-        else {
-            return Reply::status(400);
-        };
-        seen.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((start, end));
-        if end - start > longest {
-            return Reply::status(503);
-        }
-        let body: Vec<serde_json::Value> = entries
-            .iter()
-            .filter(|(_, at)| *at >= start && *at < end)
-            .map(|(id, at)| serde_json::json!({"id": id, "origin": 1, "timestamp": at}))
-            .collect();
-        Reply::json(serde_json::to_vec(&body).unwrap_or_default().into())
-    })
-    .expect("a loopback server");
-    (server, asked)
+/// Includes the start and excludes the end, answers `503` to a window
+/// longer than `longest`.
+fn exclusive(longest: TimeDelta) -> Rules {
+    Rules {
+        end_included: false,
+        longest,
+        refusal: 503,
+    }
 }
 
 #[tokio::test]
@@ -216,12 +215,12 @@ async fn windows_with_sub_second_edges_lose_no_entry() {
     // not a whole second must not leave an entry in neither piece.
     let half = TimeDelta::milliseconds(500);
     let at = |s: i64| t0() + TimeDelta::seconds(s);
-    let entries: Vec<(String, DateTime<Utc>)> =
+    let entries: Vec<(String, Option<DateTime<Utc>>)> =
         [("a", 1), ("edge", 3599), ("b", 3600), ("c", 7000)]
             .into_iter()
-            .map(|(id, s)| (id.to_owned(), at(s)))
+            .map(|(id, s)| (id.to_owned(), Some(at(s))))
             .collect();
-    let (server, _) = exclusive_server(entries, TimeDelta::days(1));
+    let (server, _) = server(entries, exclusive(TimeDelta::days(1)));
     let client = client(&server.base_url());
     let (start, end) = (t0() + half, at(7200) + half);
     let mut export =
@@ -239,7 +238,7 @@ async fn windows_with_sub_second_edges_lose_no_entry() {
 async fn a_floor_under_two_seconds_still_ends_the_export() {
     // Halves that do not shorten the window (a floor of 0, below 0, or a
     // window under 2 s) must not ask the same window forever.
-    let (server, _) = exclusive_server(Vec::new(), TimeDelta::seconds(1));
+    let (server, _) = server(Vec::new(), exclusive(TimeDelta::seconds(1)));
     let client = client(&server.base_url());
     for (floor, length) in [
         (TimeDelta::zero(), TimeDelta::seconds(1)),
