@@ -124,7 +124,6 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
         }
     });
     let setters = args.iter().filter(|a| !a.required).map(setter);
-    let all_fields = args.iter().map(|a| &a.field);
     let lend: Vec<TokenStream> = args
         .iter()
         .map(|a| {
@@ -161,37 +160,51 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
             "not idempotent: not retried unless the caller opts in"
         }
     );
-    let windowed = match array_item(value) {
-        Some(item) => crate::windowed::generate(op, sig, &type_name, item)?,
-        None => TokenStream::new(),
-    };
-    let stream = array_item(value).map(|item| {
-        let stream_doc = " Sends the request and reads the answer's items as they arrive: memory \
-             holds one item, whatever the answer's size. The call is made and retried as \
-             [`send`](Self::send) does until the answer begins; the [`Items`](crate::Items) then \
-             yield each item, or one error that says how many came before it.";
-        let lend = lend.clone();
-        let checks = checks.clone();
+    // `send()`, and `stream()` for an array: the same checks before any
+    // request, then the call through `execute` or `execute_stream`.
+    let sending = |method: TokenStream, doc: &str, returns: TokenStream, execute: TokenStream| {
         let all_fields = args.iter().map(|a| &a.field);
         quote! {
-            #[doc = #stream_doc]
+            #[doc = #doc]
             #[doc = ""]
             #[doc = #errors_doc]
             #[allow(clippy::clone_on_copy)]
-            pub async fn stream(self) -> ::std::result::Result<crate::Items<#item>, crate::Error> {
+            pub async fn #method(self) -> ::std::result::Result<#returns, crate::Error> {
                 const OPERATION: &crate::spec::Operation = &crate::spec::OPERATIONS[#index];
                 let Self { client, #(#all_fields),* } = self;
                 #(#lend)*
                 #(#checks)*
                 #raw_path
                 client
-                    .execute_stream(OPERATION, raw_path, |attempt: crate::attempt::AttemptClient| async move {
+                    .#execute(OPERATION, raw_path, |attempt: crate::attempt::AttemptClient| async move {
                         attempt.#name(#(#call_args),*).await
                     })
                     .await
             }
         }
-    });
+    };
+    let send = sending(
+        quote!(send),
+        " Sends the request, with the client's retries and deadline.",
+        quote!(#value),
+        quote!(execute),
+    );
+    let (stream, windowed) = match array_item(value) {
+        Some(item) => (
+            sending(
+                quote!(stream),
+                " Sends the request and reads the answer's items as they arrive: memory holds \
+                 one item, whatever the answer's size. The call is made and retried as \
+                 [`send`](Self::send) does until the answer begins; the \
+                 [`Items`](crate::Items) then yield each item, or one error that says how many \
+                 came before it.",
+                quote!(crate::Items<#item>),
+                quote!(execute_stream),
+            ),
+            crate::windowed::generate(op, sig, &type_name, item)?,
+        ),
+        None => (TokenStream::new(), TokenStream::new()),
+    };
     let builder_doc = format!(
         " Required parameters and the body are arguments; optional parameters are set on the \
          returned [`{type_name}`](crate::requests::{type_name}), which [`send`](crate::requests::{type_name}::send)s it."
@@ -208,22 +221,7 @@ pub fn generate(op: &Operation, sig: &Signature<'_>, index: usize) -> BuildResul
         impl<'a> #type_name<'a> {
             #(#setters)*
 
-            /// Sends the request, with the client's retries and deadline.
-            #[doc = ""]
-            #[doc = #errors_doc]
-            #[allow(clippy::clone_on_copy)]
-            pub async fn send(self) -> ::std::result::Result<#value, crate::Error> {
-                const OPERATION: &crate::spec::Operation = &crate::spec::OPERATIONS[#index];
-                let Self { client, #(#all_fields),* } = self;
-                #(#lend)*
-                #(#checks)*
-                #raw_path
-                client
-                    .execute(OPERATION, raw_path, |attempt: crate::attempt::AttemptClient| async move {
-                        attempt.#name(#(#call_args),*).await
-                    })
-                    .await
-            }
+            #send
 
             #stream
         }
