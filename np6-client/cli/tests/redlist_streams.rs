@@ -5,7 +5,6 @@
 mod common;
 mod edge;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{code, np6, run, stderr, stdout};
@@ -60,6 +59,31 @@ fn ids(format: &str, text: &str) -> Vec<String> {
     }
 }
 
+/// `np6 redlist mail` of `[SINCE, UNTIL)` in `format` with `extra`
+/// arguments, to stdout or to `file`: its exit status checked, and what it
+/// wrote. `case` names the run in assertion messages.
+async fn export_text(
+    url: &str,
+    format: &str,
+    file: Option<&std::path::Path>,
+    extra: &[&str],
+    case: &str,
+) -> String {
+    let mut cmd = np6(url);
+    cmd.args(["redlist", "mail", "--format", format, "--since", SINCE])
+        .args(["--until", UNTIL])
+        .args(extra);
+    if let Some(file) = file {
+        cmd.arg("-o").arg(file);
+    }
+    let output = run(cmd, b"").await;
+    assert_eq!(code(&output), Some(0), "{case}: {}", stderr(&output));
+    match file {
+        Some(file) => std::fs::read_to_string(file).expect("the file"),
+        None => stdout(&output),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_cut_midway_is_taken_back_and_every_entry_written_once() {
     let all = entries();
@@ -81,29 +105,12 @@ async fn a_window_cut_midway_is_taken_back_and_every_entry_written_once() {
         ])
         .await;
         let file = dir.path().join(format!("out.{format}"));
-        let mut cmd = np6(&server.base_url);
-        cmd.args(["redlist", "mail", "--format", format, "--since", SINCE])
-            .args(["--until", UNTIL]);
-        if to_file {
-            cmd.arg("-o").arg(&file);
-        }
-        let output = run(cmd, b"").await;
         let case = format!("{format}, to a file: {to_file}");
-        assert_eq!(code(&output), Some(0), "{case}: {}", stderr(&output));
-        let text = if to_file {
-            std::fs::read_to_string(&file).expect("the file")
-        } else {
-            stdout(&output)
-        };
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        for id in ids(format, &text) {
-            *counts.entry(id).or_default() += 1;
-        }
-        assert_eq!(counts.len(), 11, "{case}: every entry: {text}");
-        assert!(
-            counts.values().all(|n| *n == 1),
-            "{case}: once each: {text}"
-        );
+        let to = to_file.then_some(file.as_path());
+        let text = export_text(&server.base_url, format, to, &[], &case).await;
+        let (written, twice) = tally(&[ids(format, &text)]);
+        assert_eq!(written.len(), 11, "{case}: every entry: {text}");
+        assert!(twice.is_empty(), "{case}: once each: {text}");
         assert_eq!(server.requests(), 3, "{case}: the window, then its halves");
     }
 }
@@ -260,20 +267,9 @@ async fn a_window_cut_after_windows_done_is_taken_back_to_their_end() {
             ])
             .await;
             let file = dir.path().join(format!("out.{format}"));
-            let mut cmd = np6(&server.base_url);
-            cmd.args(["redlist", "mail", "--format", format, "--since", SINCE])
-                .args(["--until", UNTIL, "--chunk", "1d"]);
-            if to_file {
-                cmd.arg("-o").arg(&file);
-            }
-            let output = run(cmd, b"").await;
             let case = format!("{format}, to a file: {to_file}");
-            assert_eq!(code(&output), Some(0), "{case}: {}", stderr(&output));
-            let text = if to_file {
-                std::fs::read_to_string(&file).expect("the file")
-            } else {
-                stdout(&output)
-            };
+            let to = to_file.then_some(file.as_path());
+            let text = export_text(&server.base_url, format, to, &["--chunk", "1d"], &case).await;
             let (written, twice) = tally(&[ids(format, &text)]);
             assert_eq!(written.len(), 11, "{case}: every entry: {text}");
             assert!(twice.is_empty(), "{case}: twice {twice:?}: {text}");
