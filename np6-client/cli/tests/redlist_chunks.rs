@@ -8,7 +8,9 @@ mod edge;
 use chrono::Duration;
 
 use common::{code, np6, run, stderr, stdout};
-use edge::{EdgeServer, Ends, date, hours, ids, month_entries, sync, t0, tally};
+use edge::{
+    EdgeServer, Ends, date, hours, ids, month_entries, resume_writes_the_rest, sync, t0, tally,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_np6_cannot_answer_whole_is_split_and_every_entry_written_once() {
@@ -96,17 +98,7 @@ async fn a_chunked_export_that_fails_resumes_after_its_last_chunk() {
         "the last piece written"
     );
 
-    server.lock().refuse_after = None;
-    let rest = sync(
-        &server.url(),
-        &state,
-        &date(hours(DAYS * 24)),
-        &["--chunk", "1d"],
-    )
-    .await;
-    let (written, twice) = tally(&[first, rest]);
-    assert!(twice.is_empty(), "written twice: {twice:?}");
-    assert_eq!(written.len(), month_entries(DAYS).len(), "every entry");
+    resume_writes_the_rest(&server, &state, DAYS, first, "chunked").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,7 +8,7 @@ mod edge;
 use std::time::Duration;
 
 use common::{code, np6, run, stderr, stdout};
-use edge::{EdgeServer, Ends, date, hours, month_entries, sync, t0, tally};
+use edge::{EdgeServer, Ends, date, hours, month_entries, resume_writes_the_rest, t0, tally};
 use np6_loopback::raw::{Fault, RawServer};
 
 const SINCE: &str = "2026-11-01T00:00:00Z";
@@ -175,21 +175,7 @@ async fn windows_written_to_dash_or_a_fifo_move_the_state_as_stdout_does() {
         let first = ids("ndjson", &text);
         assert!(!first.is_empty(), "{output}: the first days were written");
 
-        server.lock().refuse_after = None;
-        let rest = sync(
-            &server.url(),
-            &state,
-            &date(hours(DAYS * 24)),
-            &["--chunk", "1d"],
-        )
-        .await;
-        let (written, twice) = tally(&[first, rest]);
-        assert!(twice.is_empty(), "{output}: written twice: {twice:?}");
-        assert_eq!(
-            written.len(),
-            month_entries(DAYS).len(),
-            "{output}: every entry"
-        );
+        resume_writes_the_rest(&server, &state, DAYS, first, output).await;
     }
 }
 

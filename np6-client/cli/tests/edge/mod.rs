@@ -180,6 +180,33 @@ pub async fn sync(url: &str, state: &Path, until: &str, extra: &[&str]) -> Vec<S
         .collect()
 }
 
+/// Lets `server` answer every window again, resumes the chunked export of
+/// `days` days from `state` (whose first run wrote `first`), and checks
+/// that the two runs wrote every entry once; `case` names it.
+pub async fn resume_writes_the_rest(
+    server: &EdgeServer,
+    state: &Path,
+    days: i64,
+    first: Vec<String>,
+    case: &str,
+) {
+    server.lock().refuse_after = None;
+    let rest = sync(
+        &server.url(),
+        state,
+        &date(hours(days * 24)),
+        &["--chunk", "1d"],
+    )
+    .await;
+    let (written, twice) = tally(&[first, rest]);
+    assert!(twice.is_empty(), "{case}: written twice: {twice:?}");
+    assert_eq!(
+        written.len(),
+        month_entries(days).len(),
+        "{case}: every entry"
+    );
+}
+
 /// Entries every 5 hours and on every day's edge, over `days` days.
 pub fn month_entries(days: i64) -> Vec<(String, DateTime<Utc>)> {
     let mut entries = Vec::new();
