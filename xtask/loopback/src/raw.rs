@@ -24,12 +24,8 @@ pub enum Fault {
     ChunkedStall,
     /// Close the connection with a TCP reset before answering.
     ResetBeforeResponse,
-    /// Send the headers and part of the body, then reset.
-    ResetMidBody,
     /// Read the request and never answer.
     HeadersNeverSent,
-    /// Send the headers and part of the body, then stall.
-    BodyStalled,
     /// A `200` that promises more than it sends: the head, these bytes of
     /// the body, then a reset.
     CutBody(Vec<u8>),
@@ -213,21 +209,7 @@ async fn play(stream: &mut TcpStream, fault: Fault) -> bool {
             reset(stream);
             false
         }
-        Fault::ResetMidBody => {
-            let _ = stream.write_all(&head(200, 1000, &[])).await;
-            let _ = stream.write_all(b"[{\"id\":").await;
-            let _ = stream.flush().await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            reset(stream);
-            false
-        }
         Fault::HeadersNeverSent => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            false
-        }
-        Fault::BodyStalled => {
-            let _ = stream.write_all(&head(200, 1000, &[])).await;
-            let _ = stream.write_all(b"[{\"id\":").await;
             tokio::time::sleep(Duration::from_secs(3600)).await;
             false
         }
