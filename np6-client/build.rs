@@ -30,8 +30,9 @@
 //!   `mock_ext.rs` (their sealed public trait), for the `mock` feature;
 //! - `FINGERPRINT`: what they were made from, and each file's hash.
 //!
-//! With the `mock` feature, `OUT_DIR/bundled_fixtures.rs` holds the fixture
-//! corpus as constants, either way.
+//! With the `serve` feature (which `mock` turns on),
+//! `OUT_DIR/bundled_fixtures.rs` holds the fixture corpus as constants,
+//! either way.
 
 #[path = "build/bundle.rs"]
 mod bundle;
@@ -134,7 +135,7 @@ fn run() -> BuildResult<()> {
         fingerprint::copy_prebuilt(&manifest_dir, &prebuilt, &generated, mock)?;
     }
 
-    if mock {
+    if std::env::var_os("CARGO_FEATURE_SERVE").is_some() {
         bundle::fixtures(&manifest_dir, &out_dir)?;
     }
     Ok(())

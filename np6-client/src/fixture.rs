@@ -3,7 +3,7 @@
 //!
 //! The client writes fixtures in record mode
 //! ([`ClientBuilder::record_to`](crate::ClientBuilder::record_to)); the
-//! sandbox (feature `mock`) reads and answers them; the maintainers'
+//! sandbox (feature `serve`) reads and answers them; the maintainers'
 //! `cargo xtask` validates and replays them. Public with the `fixtures`
 //! feature only, for the np6-rs tools: not covered by semver.
 
@@ -12,19 +12,19 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[cfg(any(feature = "fixtures", feature = "mock"))]
+#[cfg(any(feature = "fixtures", feature = "serve"))]
 mod compare;
 mod limits;
-#[cfg(any(feature = "fixtures", feature = "mock"))]
+#[cfg(any(feature = "fixtures", feature = "serve"))]
 mod read;
 
-#[cfg(any(feature = "fixtures", feature = "mock"))]
+#[cfg(any(feature = "fixtures", feature = "serve"))]
 pub use compare::Stage;
 #[cfg(feature = "fixtures")]
 pub use limits::MAX_DEPTH;
 #[cfg(feature = "fixtures")]
 pub use read::read_file_at_most;
-#[cfg(any(feature = "fixtures", feature = "mock"))]
+#[cfg(any(feature = "fixtures", feature = "serve"))]
 pub use read::{files_below, read_file};
 
 /// What stands in a fixture wherever a secret was: the word the client

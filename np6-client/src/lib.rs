@@ -120,6 +120,11 @@
 //! # }
 //! ```
 //!
+//! The `serve` feature alone (which `mock` turns on) has the part of the
+//! kit that needs no httpmock: `mock::serve` answers from the same
+//! fixtures on a port of your choosing, a mock NP6 for other tools (the
+//! `np6 sandbox` command is made of it).
+//!
 //! # Any operation by its id
 //!
 //! [`operations()`] describes every operation of the spec (method, path,
@@ -199,9 +204,9 @@ mod client;
 mod error;
 mod execute;
 // Also compiled into build.rs (`#[path]`), so features cannot trim it:
-// without a reader of fixture files (`fixtures`, `mock`), only its size
+// without a reader of fixture files (`fixtures`, `serve`), only its size
 // limit is used.
-#[cfg_attr(not(any(feature = "fixtures", feature = "mock")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "fixtures", feature = "serve")), allow(dead_code))]
 mod files;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
@@ -213,7 +218,7 @@ mod fixture;
 mod generated_support;
 mod hook;
 mod items;
-#[cfg(feature = "mock")]
+#[cfg(feature = "serve")]
 pub mod mock;
 pub mod operation;
 mod outcome;

@@ -5,11 +5,13 @@
 //!   spec, with typed `When`/`Then` wrappers in [`operations`].
 //! - [`Sandbox`]: a loopback mock NP6 that answers from fixtures (the
 //!   crate's corpus, or yours) and hands back a ready client.
-//! - [`serve`]: the sandbox's fixtures on one port of your choosing, for
-//!   other tools, hardened against floods (bounded connections, timeouts
-//!   and bodies).
+//! - [`serve`]: the sandbox's fixtures ([`FixtureSet`]) on one port of your
+//!   choosing, for other tools, hardened against floods (bounded
+//!   connections, timeouts and bodies). This part needs no httpmock: the
+//!   `serve` feature alone turns it on.
 //!
 //! ```
+//! # #[cfg(feature = "mock")] {
 //! use httpmock::MockServer;
 //! use np6_client::mock::MockServerExt;
 //! use np6_client::types::{RedlistEntry, RedlistOrigin};
@@ -27,6 +29,7 @@
 //! mock.assert();
 //! # Ok(())
 //! # }
+//! # }
 //! ```
 //!
 //! The kit is made of httpmock 0.9's types (`MockServer`, `When`, `Then`,
@@ -43,19 +46,25 @@
 //! - `success(204, ..)` sends a body: answer an empty list with
 //!   `then.into_inner().status(204)`.
 
+#[cfg(feature = "mock")]
 #[allow(missing_docs, clippy::all, unreachable_pub)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/generated/httpmock.rs"));
 }
 
 mod answer;
+mod load;
+#[cfg(feature = "mock")]
 mod sandbox;
 mod standalone;
 
+#[cfg(feature = "mock")]
 include!(concat!(env!("OUT_DIR"), "/generated/mock_ext.rs"));
 
 pub use answer::FixtureSet;
+#[cfg(feature = "mock")]
 pub use generated::operations;
+#[cfg(feature = "mock")]
 pub use sandbox::{Sandbox, SandboxBuilder};
 pub use standalone::{Limits, serve};
 
@@ -63,7 +72,7 @@ pub use standalone::{Limits, serve};
 /// headers, and the JSON or text body, as the [`Sandbox`] does.
 ///
 /// For the np6-rs tools (feature `fixtures`); not covered by semver.
-#[cfg(feature = "fixtures")]
+#[cfg(all(feature = "fixtures", feature = "mock"))]
 pub fn respond(then: httpmock::Then, fixture: &crate::fixture::Fixture) {
     sandbox::respond(then, fixture);
 }

@@ -6,7 +6,7 @@
 
 include!(concat!(env!("OUT_DIR"), "/generated/operations.rs"));
 
-#[cfg(any(feature = "fixtures", feature = "mock"))]
+#[cfg(any(feature = "fixtures", feature = "serve"))]
 pub(crate) mod matching;
 
 #[cfg(feature = "fixtures")]

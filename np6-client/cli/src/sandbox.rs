@@ -3,19 +3,18 @@
 
 use std::process::ExitCode;
 
-use np6_client::mock::{Limits, Sandbox};
+use np6_client::mock::{FixtureSet, Limits};
 
 use crate::cli;
 use crate::failure::Failure;
 
 pub(crate) async fn run(cmd: cli::Sandbox) -> Result<ExitCode, Failure> {
     init_logs();
-    let mut builder = Sandbox::builder();
-    if let Some(dir) = &cmd.fixtures {
-        builder = builder.fixtures_dir(dir);
-    }
     // Only the fixtures: no second server, the listener below is the one port.
-    let set = builder.load()?;
+    let set = match &cmd.fixtures {
+        Some(dir) => FixtureSet::from_dir(dir)?,
+        None => FixtureSet::bundled()?,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cmd.port))
         .await
         .map_err(|e| {

@@ -1,6 +1,6 @@
 //! How the sandbox answers a request, in one place: [`FixtureSet::answer`]
 //! is called in-process by the standalone server ([`serve`](super::serve))
-//! and by the [`Sandbox`](super::Sandbox)'s httpmock server alike.
+//! and by the `Sandbox`'s httpmock server (feature `mock`) alike.
 
 use std::sync::Arc;
 
@@ -19,9 +19,10 @@ const ENTRY_TIME: &str = "timestamp";
 /// The fixtures a sandbox answers from, in the order it tries them
 /// (successes first, then by name), and how it answers.
 ///
-/// Made by [`SandboxBuilder::load`](super::SandboxBuilder::load), or read
-/// from a running sandbox with [`Sandbox::fixture_set`](super::Sandbox::fixture_set);
-/// [`serve`](super::serve) answers from it.
+/// Made by [`FixtureSet::bundled`] or [`FixtureSet::from_dir`] (or, with
+/// the `mock` feature, `SandboxBuilder::load`, or read from a running
+/// sandbox with `Sandbox::fixture_set`); [`serve`](super::serve) answers
+/// from it.
 #[derive(Debug, Clone)]
 pub struct FixtureSet {
     list: Arc<Vec<(String, Fixture)>>,
@@ -90,6 +91,12 @@ fn is_success(fixture: &Fixture) -> bool {
 /// Whether a method and raw path are a request for `op`.
 fn is_op(op: &'static Operation, method: &str, path: &str) -> bool {
     find_operation([(op.method, op.path, ())], method, path).is_ok()
+}
+
+impl AsRef<FixtureSet> for FixtureSet {
+    fn as_ref(&self) -> &FixtureSet {
+        self
+    }
 }
 
 impl FixtureSet {

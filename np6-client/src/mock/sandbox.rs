@@ -1,16 +1,15 @@
 //! A loopback mock NP6 that answers from fixtures.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 
 use super::answer::{Asked, FixtureSet};
 use crate::Client;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
+#[cfg(feature = "fixtures")]
 use crate::fixture::Fixture;
 use crate::spec::API_KEY_HEADER;
-
-include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
 
 /// A mock NP6 on loopback, answering from fixtures, with a client for it.
 ///
@@ -76,33 +75,17 @@ impl SandboxBuilder {
 
     /// Reads and checks the fixtures without starting a server: for
     /// [`serve`](super::serve), which answers from them on one port of
-    /// your choosing.
+    /// your choosing ([`FixtureSet::from_dir`] or [`FixtureSet::bundled`]
+    /// do the same without httpmock, with the `serve` feature alone).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`] when a fixture file is refused (not a regular
-    /// file, larger than 16 MiB), is not a fixture, or has an answer that
-    /// cannot be sent (a status that is not final, a header HTTP cannot
-    /// carry or that frames the message, such as `content-length`); the
-    /// message names the file. Also when there is no fixture.
+    /// As [`FixtureSet::from_dir`].
     pub fn load(self) -> Result<FixtureSet, Error> {
-        let fixtures = match &self.dir {
-            Some(dir) => load_dir(dir)?,
-            None => BUNDLED
-                .iter()
-                .map(|(name, text)| {
-                    Fixture::parse(text.as_bytes())
-                        .and_then(|f| f.servable().map(|()| ((*name).to_owned(), f)))
-                        .map_err(|e| config(format!("bundled fixture {name}: {e}")))
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        if fixtures.is_empty() {
-            return Err(config(
-                "the sandbox has no fixtures to answer from".to_owned(),
-            ));
+        match &self.dir {
+            Some(dir) => FixtureSet::from_dir(dir),
+            None => FixtureSet::bundled(),
         }
-        Ok(FixtureSet::new(fixtures))
     }
 }
 
@@ -204,36 +187,6 @@ impl AsRef<FixtureSet> for Sandbox {
     fn as_ref(&self) -> &FixtureSet {
         &self.fixtures
     }
-}
-
-impl AsRef<FixtureSet> for FixtureSet {
-    fn as_ref(&self) -> &FixtureSet {
-        self
-    }
-}
-
-fn config(message: String) -> Error {
-    Error::new(ErrorKind::Config, None, message)
-}
-
-fn load_dir(dir: &Path) -> Result<Vec<(String, Fixture)>, Error> {
-    let files = crate::fixture::files_below(dir)
-        .map_err(|e| config(format!("cannot read the fixtures: {e}")))?;
-    files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            let fixture = crate::fixture::read_file(&path)
-                .and_then(|bytes| Fixture::parse(&bytes))
-                .and_then(|f| f.servable().map(|()| f))
-                .map_err(|e| config(format!("fixture {}: {e}", path.display())))?;
-            Ok((name, fixture))
-        })
-        .collect()
 }
 
 /// Makes an httpmock answer the fixture's recorded response: status,

@@ -2,7 +2,7 @@
 //! against floods: [`serve`] is an HTTP server with bounded connections,
 //! timeouts and request size that answers from a [`FixtureSet`].
 //!
-//! It answers in-process, with the same model as the sandbox's httpmock
+//! It answers in-process, with the same model as the `Sandbox`'s httpmock
 //! server (`answer.rs`): one listening port, and the matching only ever
 //! sees complete, bounded requests; idle or slow clients, huge bodies and
 //! accept errors stop here.
@@ -88,10 +88,10 @@ impl Limits {
 }
 
 /// Serves the fixtures on `listener` until the returned future is dropped:
-/// a [`Sandbox`](super::Sandbox) (it answers as that sandbox does, without
-/// going through its own server) or a [`FixtureSet`] from
-/// [`SandboxBuilder::load`](super::SandboxBuilder::load), which starts no
-/// other server, so `listener` is the one port.
+/// a [`FixtureSet`] ([`FixtureSet::bundled`], [`FixtureSet::from_dir`]),
+/// so `listener` is the one port, or, with the `mock` feature, a running
+/// `Sandbox` (answered as that sandbox does, without going through its own
+/// server).
 ///
 /// The server keeps serving whatever clients do: an `accept` error (file
 /// descriptors exhausted) is logged and retried after a growing pause;
@@ -102,10 +102,10 @@ impl Limits {
 /// limit), one that takes longer than [`Limits::body_timeout`] `408`.
 ///
 /// ```no_run
-/// use np6_client::mock::{Limits, Sandbox};
+/// use np6_client::mock::{FixtureSet, Limits};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let fixtures = Sandbox::builder().load()?;
+/// let fixtures = FixtureSet::bundled()?;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 /// tokio::select! {
 ///     () = np6_client::mock::serve(listener, &fixtures, Limits::default()) => {}
@@ -307,6 +307,6 @@ impl Backoff {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mock"))]
 #[path = "standalone_tests.rs"]
 mod tests;
