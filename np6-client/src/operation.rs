@@ -78,32 +78,51 @@ pub struct Parameter {
 
 impl Parameter {
     /// A text value (from a command line, say) as the JSON value its type
-    /// says: `788` is a number for an integer parameter and a string for a
-    /// string one. Formats (a date-time's syntax, an integer's range) are
-    /// checked when the operation is called.
+    /// says: [`value_from_text`] with the parameter's [`json_type`](Self::json_type).
     ///
     /// # Errors
     ///
     /// When the text is not of the parameter's JSON type, with a message
     /// that quotes it.
     pub fn value_from_text(&self, text: &str) -> Result<Value, String> {
-        match self.json_type {
-            "integer" => text
-                .parse::<i64>()
-                .map(Value::from)
-                .map_err(|_| format!("{text:?} is not an integer")),
-            "number" => text
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number)
-                .ok_or_else(|| format!("{text:?} is not a number")),
-            "boolean" => text
-                .parse::<bool>()
-                .map(Value::Bool)
-                .map_err(|_| format!("{text:?} is not true or false")),
-            _ => Ok(Value::String(text.to_owned())),
-        }
+        value_from_text(self.json_type, text)
+    }
+}
+
+/// A text value (from a command line, a path or a query string) as the
+/// JSON value of the JSON type `json_type`: `788` is a number for
+/// `integer` and a string for `string`. Formats (a date-time's syntax, an
+/// integer's range) are checked when the operation is called.
+///
+/// ```
+/// use np6_client::operation::value_from_text;
+/// use serde_json::json;
+///
+/// assert_eq!(value_from_text("integer", "788"), Ok(json!(788)));
+/// assert_eq!(value_from_text("string", "788"), Ok(json!("788")));
+/// assert!(value_from_text("boolean", "yes").is_err());
+/// ```
+///
+/// # Errors
+///
+/// When the text is not of that type, with a message that quotes it.
+pub fn value_from_text(json_type: &str, text: &str) -> Result<Value, String> {
+    match json_type {
+        "integer" => text
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("{text:?} is not an integer")),
+        "number" => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{text:?} is not a number")),
+        "boolean" => text
+            .parse::<bool>()
+            .map(Value::Bool)
+            .map_err(|_| format!("{text:?} is not true or false")),
+        _ => Ok(Value::String(text.to_owned())),
     }
 }
 

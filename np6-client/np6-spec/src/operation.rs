@@ -117,32 +117,6 @@ impl Param {
     pub fn is_date_time(&self) -> bool {
         self.json_type == "string" && self.format.as_deref() == Some("date-time")
     }
-
-    /// A text value (from a path, query or header) as the JSON value the
-    /// schema types it as.
-    ///
-    /// # Errors
-    ///
-    /// When the text is not of the parameter's type.
-    pub fn typed_value(&self, text: &str) -> Result<Value, String> {
-        match self.json_type.as_str() {
-            "integer" => text
-                .parse::<i64>()
-                .map(Value::from)
-                .map_err(|_| format!("{text:?} is not an integer")),
-            "number" => text
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number)
-                .ok_or_else(|| format!("{text:?} is not a number")),
-            "boolean" => text
-                .parse::<bool>()
-                .map(Value::Bool)
-                .map_err(|_| format!("{text:?} is not true or false")),
-            _ => Ok(Value::String(text.to_owned())),
-        }
-    }
 }
 
 /// The request body of an operation.

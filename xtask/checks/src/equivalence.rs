@@ -18,6 +18,7 @@
 //! ARCHITECTURE.md states the rule; `replay` applies it to request and
 //! response bodies.
 
+use np6_client::operation::value_from_text;
 use np6_spec::resolve;
 use serde_json::{Map, Value};
 
@@ -100,7 +101,7 @@ pub fn without_path_fills(
             .find(|(name, _)| name == param_name)
             .and_then(|(_, text)| {
                 let param = op.params.iter().find(|p| p.name == *param_name)?;
-                param.typed_value(text).ok()
+                value_from_text(&param.json_type, text).ok()
             });
         if from_path.is_some() && out.get(property) == from_path.as_ref() {
             out.remove(property);

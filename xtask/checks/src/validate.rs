@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use np6_client::fixture::{Fixture, REDACTED, is_credential_name};
+use np6_client::operation::value_from_text;
 use serde_json::{Map, Value};
 
 use crate::model::{CheckedBody, CheckedOperation, CheckedParam, Location, Model};
@@ -250,7 +251,7 @@ const CLIENT_RAW_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHA
 fn client_segment(param: &CheckedParam, text: &str) -> Result<String, String> {
     if param.json_type != "string" {
         // A number is written in its shortest decimal form.
-        let value = param.typed_value(text)?;
+        let value = value_from_text(&param.json_type, text)?;
         return Ok(value.to_string());
     }
     match text {
@@ -312,7 +313,7 @@ fn check_path_fills(
 }
 
 fn check_param(param: &CheckedParam, text: &str, at: &str, issues: &mut Vec<Issue>) {
-    match param.typed_value(text) {
+    match value_from_text(&param.json_type, text) {
         Ok(value) => report_schema(&param.validator, &value, at, issues),
         Err(message) => issues.push(Issue::new(
             at,
@@ -345,9 +346,7 @@ pub fn call_args(
         if let Some(param) = op.params.iter().find(|p| p.name == *name) {
             args.insert(
                 name.clone(),
-                param
-                    .typed_value(text)
-                    .unwrap_or(Value::String(text.clone())),
+                value_from_text(&param.json_type, text).unwrap_or(Value::String(text.clone())),
             );
         }
     }
@@ -356,7 +355,7 @@ pub fn call_args(
         let values = value.values();
         let typed = match values.as_slice() {
             [one] => param
-                .and_then(|p| p.typed_value(one).ok())
+                .and_then(|p| value_from_text(&p.json_type, one).ok())
                 .unwrap_or(Value::String((*one).to_owned())),
             many => Value::Array(
                 many.iter()
