@@ -155,6 +155,8 @@ pub enum BenchPart {
     Build,
     /// The `np6 redlist` export of a large redlist.
     Export,
+    /// `cargo install np6` vs a comparable command line (only when named).
+    Install,
 }
 
 #[derive(Args)]

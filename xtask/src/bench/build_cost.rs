@@ -34,7 +34,7 @@ chrono = { version = "0.4.42", default-features = false, features = ["clock", "s
 "#;
 
 /// A temporary folder, removed when dropped.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -43,42 +43,42 @@ impl Drop for TempDir {
 }
 
 /// One clean build: wall time, units compiled, crates in the graph.
-struct Build {
+pub(super) struct Build {
     wall: Duration,
     units: usize,
     crates: usize,
 }
 
-/// One consumer crate and its clean builds.
-struct Side {
-    dir: PathBuf,
+/// One crate and its clean builds.
+pub(super) struct Side {
+    pub(super) dir: PathBuf,
     builds: Vec<Build>,
 }
 
 impl Side {
-    fn new(dir: PathBuf) -> Self {
+    pub(super) fn new(dir: PathBuf) -> Self {
         Self {
             dir,
             builds: Vec::new(),
         }
     }
 
-    fn add(&mut self, build: Build) {
+    pub(super) fn add(&mut self, build: Build) {
         self.builds.push(build);
     }
 
-    fn total(&self) -> Duration {
+    pub(super) fn total(&self) -> Duration {
         self.builds
             .iter()
             .fold(Duration::ZERO, |sum, b| sum.saturating_add(b.wall))
     }
 
-    fn ratio_to(&self, base: &Side) -> f64 {
+    pub(super) fn ratio_to(&self, base: &Side) -> f64 {
         self.total().as_secs_f64() / base.total().as_secs_f64().max(f64::MIN_POSITIVE)
     }
 
     /// Each build's wall time, then the units and crates of the first.
-    fn versus(&self, base: &Side) -> String {
+    pub(super) fn versus(&self, base: &Side) -> String {
         let walls = |side: &Side| {
             let walls: Vec<String> = side
                 .builds
@@ -112,7 +112,8 @@ pub fn build_cost() -> Result<Vec<Row>, String> {
         client.to_string_lossy(),
         spec_package.to_string_lossy()
     );
-    let body = "np6_client::Client::builder().api_key(\"k\").build().map(drop).ok();";
+    let main_of = |body: &str| format!("fn main() {{\n    {body}\n}}\n");
+    let body = &main_of("np6_client::Client::builder().api_key(\"k\").build().map(drop).ok();");
     let with_checkout = format!(
         "np6-client = {{ path = {:?}, features = [\"codegen\"] }}\n{COMMON_DEPS}",
         root.join("np6-client").to_string_lossy()
@@ -123,7 +124,7 @@ pub fn build_cost() -> Result<Vec<Row>, String> {
             &root,
             "baseline",
             COMMON_DEPS,
-            "reqwest::Client::builder().build().map(drop).ok();",
+            &main_of("reqwest::Client::builder().build().map(drop).ok();"),
         )?),
         Side::new(consumer(
             &dir.0,
@@ -202,20 +203,29 @@ const EDIT_KIND: &str = "optional-query-parameter";
 /// np6-spec and np6-client packaged as they would be published, unpacked
 /// under `dir`: (np6-client's folder, np6-spec's folder).
 fn packaged(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    match <[PathBuf; 2]>::try_from(unpacked(root, dir, &["np6-client", "np6-spec"])?) {
+        Ok([client, spec]) => Ok((client, spec)),
+        Err(_) => Err("two packages were unpacked".to_owned()),
+    }
+}
+
+/// The workspace's crates `names` packaged as they would be published
+/// (after `cargo xtask package`'s generated code is written), unpacked
+/// under `dir`: their folders, in the order of `names`.
+pub(super) fn unpacked(root: &Path, dir: &Path, names: &[&str]) -> Result<Vec<PathBuf>, String> {
     let cargo = env!("CARGO");
-    eprintln!("bench: packaging np6-spec and np6-client...");
+    eprintln!("bench: packaging {}...", names.join(", "));
     crate::package::write_generated(root)?;
     let target = dir.join("package-target");
-    stdout_of(
-        Command::new(cargo)
-            .args(["package", "--no-verify", "--allow-dirty", "--quiet"])
-            .args(["-p", "np6-spec", "-p", "np6-client"])
-            .env("CARGO_TARGET_DIR", &target)
-            .current_dir(root),
-    )?;
+    let mut command = Command::new(cargo);
+    command.args(["package", "--no-verify", "--allow-dirty", "--quiet"]);
+    for name in names {
+        command.args(["-p", name]);
+    }
+    stdout_of(command.env("CARGO_TARGET_DIR", &target).current_dir(root))?;
     let packages = target.join("package");
     let mut folders = Vec::new();
-    for name in ["np6-client", "np6-spec"] {
+    for name in names {
         // The one `<name>-<version>.crate` of this fresh target dir.
         let file = std::fs::read_dir(&packages)
             .map_err(|e| format!("{}: {e}", packages.display()))?
@@ -239,10 +249,7 @@ fn packaged(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
         let unpacked = file.file_stem().unwrap_or_default().to_owned();
         folders.push(dir.join(unpacked));
     }
-    match <[PathBuf; 2]>::try_from(folders) {
-        Ok([client, spec]) => Ok((client, spec)),
-        Err(_) => Err("two packages were unpacked".to_owned()),
-    }
+    Ok(folders)
 }
 
 /// The maintainers' loop: `cargo build <args>` in the workspace (its own
@@ -278,14 +285,14 @@ fn spec_edit_rebuild(root: &Path, dir: &Path, args: &[&str]) -> Result<Duration,
     rebuild()
 }
 
-/// Writes a binary crate `name` with `deps` whose `main` runs `body`, and
-/// the workspace lock file so both sides build the same versions.
-fn consumer(
+/// Writes a binary crate `name` with `deps` and `main_rs`, and the
+/// workspace lock file so every side builds the same versions.
+pub(super) fn consumer(
     dir: &Path,
     root: &Path,
     name: &str,
     deps: &str,
-    body: &str,
+    main_rs: &str,
 ) -> Result<PathBuf, String> {
     let crate_dir = dir.join(name);
     let io = |e: std::io::Error| format!("cannot write the {name} consumer: {e}");
@@ -295,17 +302,20 @@ fn consumer(
          [dependencies]\n{deps}\n[workspace]\n"
     );
     std::fs::write(crate_dir.join("Cargo.toml"), manifest).map_err(io)?;
-    std::fs::write(
-        crate_dir.join("src/main.rs"),
-        format!("fn main() {{\n    {body}\n}}\n"),
-    )
-    .map_err(io)?;
+    std::fs::write(crate_dir.join("src/main.rs"), main_rs).map_err(io)?;
     std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).map_err(io)?;
     Ok(crate_dir)
 }
 
 /// A clean `cargo build` of the crate at `dir`, in `dir/target`.
 fn build(dir: &Path) -> Result<Build, String> {
+    timed(dir, &["build"])
+}
+
+/// A clean `cargo <args>` of the crate at `dir` (`build`, `install`), in
+/// `dir/target`: its wall time, the units it compiled and the crates of
+/// its graph.
+pub(super) fn timed(dir: &Path, args: &[&str]) -> Result<Build, String> {
     let cargo = env!("CARGO");
     // Resolve (and fetch) first, so the timed build is compilation only.
     stdout_of(Command::new(cargo).arg("fetch").current_dir(dir))?;
@@ -334,7 +344,7 @@ fn build(dir: &Path) -> Result<Build, String> {
     crate::package::remove_dir(&target)?;
     let mut command = Command::new(cargo);
     command
-        .arg("build")
+        .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("RUSTFLAGS")
@@ -342,12 +352,13 @@ fn build(dir: &Path) -> Result<Build, String> {
     let start = Instant::now();
     let output = command
         .output()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+        .map_err(|e| format!("cannot run cargo {}: {e}", args.join(" ")))?;
     let wall = start.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(format!(
-            "cargo build in {} failed:\n{stderr}",
+            "cargo {} in {} failed:\n{stderr}",
+            args.join(" "),
             dir.display()
         ));
     }

@@ -28,6 +28,9 @@
 //!    vs the bare transfer and `curl | jq` (information); and the export
 //!    against a server that answers 504 to windows over a day (target:
 //!    every entry once).
+//! 8. [`install`] (`--only install`, only when named): `cargo install np6
+//!    --locked` from the packaged crates, clean, against a comparable clap,
+//!    reqwest, tokio and csv command line (target <= 1.3x).
 //!
 //! The servers are in [`server`] and [`redlist_server`], the `/proc`
 //! readers in [`proc`], the child processes' runner in [`child`].
@@ -37,6 +40,7 @@ pub mod bulk;
 pub mod child;
 pub mod export;
 pub mod har;
+pub mod install;
 pub mod overhead;
 pub mod pace;
 pub mod peers;
@@ -202,6 +206,9 @@ pub fn run(args: Bench) -> Result<u8, String> {
         eprintln!("bench: redlist export (building np6 in release)...");
         let np6 = export::build_np6(true)?;
         rows.extend(export::export(&np6, sizes)?);
+    }
+    if args.only == Some(BenchPart::Install) {
+        rows.extend(install::install()?); // minutes: only when asked for
     }
     crate::output::print(&table(&rows, sizes.enforce))?;
     let missed = sizes.enforce && rows.iter().any(|r| !r.passed());
