@@ -12,8 +12,8 @@ use np6_tests::{CANARY_KEY, OneAnswer, builder};
 use serde_json::json;
 use tempfile::TempDir;
 
-/// A client that records every exchange into the returned folder. Retries
-/// are off: each call is one exchange, so one fixture.
+/// A client that records every exchange into the returned folder, with
+/// retries off, so that each call is one exchange.
 fn recording_client(base_url: &str) -> (TempDir, np6_client::Client) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let client = builder(base_url)
