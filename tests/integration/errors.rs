@@ -2,10 +2,9 @@
 //! id and body; invalid arguments fail before any request.
 
 use httpmock::Method::{GET, PUT};
-use httpmock::MockServer;
 use np6_client::types::{BounceData, BounceType};
 use np6_client::{Client, ErrorKind};
-use np6_tests::{CANARY_KEY, builder, client};
+use np6_tests::{CANARY_KEY, OneAnswer, builder, client};
 
 /// One documented error answer: status, and a body as NP6 might send it.
 const ANSWERS: &[(u16, &str)] = &[
@@ -41,16 +40,14 @@ async fn every_documented_error_status_is_a_typed_error() {
             _ => (false, "/targets/redlist/sms"),
         };
         for &(status, body) in ANSWERS.iter().filter(|(s, _)| op.statuses.contains(s)) {
-            let server = MockServer::start_async().await;
-            let mock = server
-                .mock_async(|when, then| {
-                    when.method(if is_put { PUT } else { GET }).path(path);
-                    then.status(status)
-                        .header("x-request-id", format!("req-{status}"))
-                        .body(body);
-                })
-                .await;
-            let error = call(&client(&server.base_url()), op.id)
+            let server = OneAnswer::start(|when, then| {
+                when.method(if is_put { PUT } else { GET }).path(path);
+                then.status(status)
+                    .header("x-request-id", format!("req-{status}"))
+                    .body(body);
+            })
+            .await;
+            let error = call(&server.client(), op.id)
                 .await
                 .expect_err("an error status");
             let context = format!("{} {status}: {error:?}", op.id);
@@ -67,7 +64,7 @@ async fn every_documented_error_status_is_a_typed_error() {
             assert_eq!(error.is_retryable(), retried, "{context}");
             let attempts = if retried { 4 } else { 1 };
             assert_eq!(error.attempts(), attempts, "{context}");
-            mock.assert_calls_async(attempts as usize).await;
+            server.assert_calls(attempts as usize).await;
             let shown = error.to_string();
             assert!(
                 shown.contains(&status.to_string()) && shown.contains(op.id),
@@ -80,16 +77,15 @@ async fn every_documented_error_status_is_a_typed_error() {
 
 #[tokio::test]
 async fn a_body_that_does_not_match_the_spec_is_a_decode_error_with_the_path() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/targets/redlist/mail");
-            then.status(200)
-                .header("x-request-id", "d-1")
-                .body(r#"[{"id":"A","origin":"three"}]"#);
-        })
-        .await;
-    let error = client(&server.base_url())
+    let server = OneAnswer::start(|when, then| {
+        when.method(GET).path("/targets/redlist/mail");
+        then.status(200)
+            .header("x-request-id", "d-1")
+            .body(r#"[{"id":"A","origin":"three"}]"#);
+    })
+    .await;
+    let error = server
+        .client()
         .get_mail_redlist()
         .send()
         .await
@@ -107,14 +103,12 @@ async fn a_body_that_does_not_match_the_spec_is_a_decode_error_with_the_path() {
 
 #[tokio::test]
 async fn invalid_arguments_fail_before_any_request() {
-    let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(204);
-        })
-        .await;
-    let client = client(&server.base_url());
+    let any = OneAnswer::start(|when, then| {
+        when.any_request();
+        then.status(204);
+    })
+    .await;
+    let client = any.client();
 
     let error = client
         .put_target_bounce("", 7, &bounce())
@@ -155,7 +149,7 @@ async fn invalid_arguments_fail_before_any_request() {
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);
     assert!(error.to_string().contains("startDate"), "{error}");
 
-    any.assert_calls_async(0).await;
+    any.assert_calls(0).await;
 }
 
 #[test]

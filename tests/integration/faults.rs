@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use np6_client::types::BounceType;
+use np6_client::types::{BounceType, RedlistEntry};
 use np6_client::{Client, ErrorKind, RetryPolicy};
 use np6_tests::CANARY_KEY;
 use np6_tests::faults::{Fault, FaultServer};
@@ -54,9 +54,12 @@ enum Expect {
     Err(ErrorKind, Option<u16>),
 }
 
+/// What each operation meets, or how it ends.
+type PerOp<T> = Box<dyn Fn(Op) -> T>;
+
 struct Case {
-    script: fn(Op) -> Vec<Fault>,
-    expect: fn(Op) -> Expect,
+    script: PerOp<Vec<Fault>>,
+    expect: PerOp<Expect>,
     /// Requests the server must have read (`None`: no server listens).
     requests: Option<usize>,
     deadline: Duration,
@@ -65,10 +68,37 @@ struct Case {
 impl Default for Case {
     fn default() -> Self {
         Self {
-            script: |op| vec![op.success()],
-            expect: |_| Expect::Ok,
+            script: Box::new(|op| vec![op.success()]),
+            expect: Box::new(|_| Expect::Ok),
             requests: Some(1),
             deadline: DEADLINE,
+        }
+    }
+}
+
+impl Case {
+    /// The server meets every request with `fault`: the call fails with
+    /// `kind` and `status`, after all four attempts.
+    fn always(fault: Fault, kind: ErrorKind, status: Option<u16>) -> Self {
+        Self {
+            script: Box::new(move |_| vec![fault.clone()]),
+            expect: Box::new(move |_| Expect::Err(kind, status)),
+            requests: Some(4),
+            ..Self::default()
+        }
+    }
+
+    /// A 200 with `body`, which no operation decodes: a decode error, but
+    /// for the bounce, which documents 204 only: a 200 is an undocumented
+    /// status.
+    fn undecodable_200(body: &'static [u8]) -> Self {
+        Self {
+            script: Box::new(|_| vec![Fault::Answer(200, vec![], body.to_vec())]),
+            expect: Box::new(|op| match op {
+                Op::Bounce => Expect::Err(ErrorKind::Status, Some(200)),
+                _ => Expect::Err(ErrorKind::Decode, Some(200)),
+            }),
+            ..Self::default()
         }
     }
 }
@@ -149,7 +179,7 @@ async fn run(case: Case) {
 #[tokio::test]
 async fn connection_refused() {
     run(Case {
-        expect: |_| Expect::Err(ErrorKind::Connect, None),
+        expect: Box::new(|_| Expect::Err(ErrorKind::Connect, None)),
         requests: None,
         ..Case::default()
     })
@@ -158,23 +188,18 @@ async fn connection_refused() {
 
 #[tokio::test]
 async fn reset_before_the_response() {
-    run(Case {
-        script: |_| vec![Fault::ResetBeforeResponse],
-        expect: |_| Expect::Err(ErrorKind::Transport, None),
-        requests: Some(4),
-        ..Case::default()
-    })
-    .await;
+    let case = Case::always(Fault::ResetBeforeResponse, ErrorKind::Transport, None);
+    run(case).await;
 }
 
 #[tokio::test]
 async fn reset_mid_body_then_success() {
     run(Case {
-        script: |op| match op {
+        script: Box::new(|op| match op {
             // A 204 has no body to cut: reset before it instead.
             Op::Bounce => vec![Fault::ResetBeforeResponse, op.success()],
             _ => vec![Fault::CutBody(PART_OF_A_BODY.to_vec()), op.success()],
-        },
+        }),
         requests: Some(2),
         ..Case::default()
     })
@@ -183,51 +208,36 @@ async fn reset_mid_body_then_success() {
 
 #[tokio::test]
 async fn reset_mid_body_every_time() {
-    run(Case {
-        script: |_| vec![Fault::CutBody(PART_OF_A_BODY.to_vec())],
-        // The head came (200): the error says so, and that the body was cut.
-        expect: |_| Expect::Err(ErrorKind::Transport, Some(200)),
-        requests: Some(4),
-        ..Case::default()
-    })
-    .await;
+    let cut = Fault::CutBody(PART_OF_A_BODY.to_vec());
+    // The head came (200): the error says so, and that the body was cut.
+    run(Case::always(cut, ErrorKind::Transport, Some(200))).await;
 }
 
 #[tokio::test]
 async fn headers_never_sent() {
-    run(Case {
-        script: |_| vec![Fault::HeadersNeverSent],
-        expect: |_| Expect::Err(ErrorKind::Timeout, None),
-        requests: Some(4),
-        ..Case::default()
-    })
-    .await;
+    let case = Case::always(Fault::HeadersNeverSent, ErrorKind::Timeout, None);
+    run(case).await;
 }
 
 #[tokio::test]
 async fn body_stalled_past_the_timeout() {
-    run(Case {
-        script: |_| vec![Fault::StallBody(PART_OF_A_BODY.to_vec())],
-        // The head came (200): the error says so, and that time ran out.
-        expect: |_| Expect::Err(ErrorKind::Timeout, Some(200)),
-        requests: Some(4),
-        ..Case::default()
-    })
-    .await;
+    let stall = Fault::StallBody(PART_OF_A_BODY.to_vec());
+    // The head came (200): the error says so, and that time ran out.
+    run(Case::always(stall, ErrorKind::Timeout, Some(200))).await;
 }
 
 #[tokio::test]
 async fn chunked_body_stalled_past_the_timeout() {
     run(Case {
-        script: |op| match op {
+        script: Box::new(|op| match op {
             // A 204 has no body to stall: stall before the head instead.
             Op::Bounce => vec![Fault::HeadersNeverSent],
             _ => vec![Fault::ChunkedStall],
-        },
-        expect: |op| match op {
+        }),
+        expect: Box::new(|op| match op {
             Op::Bounce => Expect::Err(ErrorKind::Timeout, None),
             _ => Expect::Err(ErrorKind::Timeout, Some(200)),
-        },
+        }),
         requests: Some(4),
         ..Case::default()
     })
@@ -237,71 +247,37 @@ async fn chunked_body_stalled_past_the_timeout() {
 #[tokio::test]
 async fn the_deadline_cuts_retries_short() {
     run(Case {
-        script: |_| vec![Fault::HeadersNeverSent],
-        expect: |_| Expect::Err(ErrorKind::Timeout, None),
         // 300 ms + the 200 ms left of the deadline.
         requests: Some(2),
         deadline: Duration::from_millis(500),
+        ..Case::always(Fault::HeadersNeverSent, ErrorKind::Timeout, None)
     })
     .await;
 }
 
 #[tokio::test]
 async fn bad_gateway_with_an_html_body() {
-    run(Case {
-        script: |_| {
-            vec![Fault::Answer(
-                502,
-                vec![("content-type", "text/html".into())],
-                b"<html>502</html>".to_vec(),
-            )]
-        },
-        expect: |_| Expect::Err(ErrorKind::Status, Some(502)),
-        requests: Some(4),
-        ..Case::default()
-    })
-    .await;
+    let html = vec![("content-type", "text/html".into())];
+    let answer = Fault::Answer(502, html, b"<html>502</html>".to_vec());
+    run(Case::always(answer, ErrorKind::Status, Some(502))).await;
 }
 
 #[tokio::test]
 async fn success_with_malformed_json() {
-    run(Case {
-        script: |_| vec![Fault::Answer(200, vec![], b"[{\"id\":".to_vec())],
-        // The bounce documents 204 only: a 200 is an undocumented status.
-        expect: |op| match op {
-            Op::Bounce => Expect::Err(ErrorKind::Status, Some(200)),
-            _ => Expect::Err(ErrorKind::Decode, Some(200)),
-        },
-        ..Case::default()
-    })
-    .await;
+    run(Case::undecodable_200(b"[{\"id\":")).await;
 }
 
 #[tokio::test]
 async fn success_with_json_of_the_wrong_shape() {
-    run(Case {
-        script: |_| vec![Fault::Answer(200, vec![], br#"{"entries":[]}"#.to_vec())],
-        expect: |op| match op {
-            Op::Bounce => Expect::Err(ErrorKind::Status, Some(200)),
-            _ => Expect::Err(ErrorKind::Decode, Some(200)),
-        },
-        ..Case::default()
-    })
-    .await;
+    run(Case::undecodable_200(br#"{"entries":[]}"#)).await;
 }
 
 #[tokio::test]
 async fn a_server_echoing_the_key_does_not_leak_it() {
+    let echo = Fault::Answer(401, vec![], format!("bad key {CANARY_KEY}").into_bytes());
     run(Case {
-        script: |_| {
-            vec![Fault::Answer(
-                401,
-                vec![],
-                format!("bad key {CANARY_KEY}").into_bytes(),
-            )]
-        },
-        expect: |_| Expect::Err(ErrorKind::Status, Some(401)),
-        ..Case::default()
+        requests: Some(1),
+        ..Case::always(echo, ErrorKind::Status, Some(401))
     })
     .await;
 }
@@ -309,7 +285,7 @@ async fn a_server_echoing_the_key_does_not_leak_it() {
 #[tokio::test]
 async fn slow_but_steady_inside_the_deadline() {
     run(Case {
-        script: |op| match op.success() {
+        script: Box::new(|op| match op.success() {
             Fault::Answer(status, _, body) => vec![Fault::SlowSteady(
                 status,
                 body,
@@ -317,7 +293,7 @@ async fn slow_but_steady_inside_the_deadline() {
                 Duration::from_millis(40),
             )],
             other => vec![other],
-        },
+        }),
         ..Case::default()
     })
     .await;
@@ -326,12 +302,8 @@ async fn slow_but_steady_inside_the_deadline() {
 #[tokio::test]
 async fn bodies_are_traced_at_trace_level_only_and_truncated() {
     let (captured, _guard) = Captured::install();
-    let entries: Vec<String> = (0..200)
-        .map(|i| format!(r#"{{"id":"T{i:05}","origin":1}}"#))
-        .collect();
-    let body = format!("[{}]", entries.join(","));
-    let server =
-        FaultServer::start(vec![Fault::Answer(200, vec![], body.clone().into_bytes())]).await;
+    let body = redlist_of(200);
+    let server = FaultServer::start(vec![Fault::Answer(200, vec![], body.clone())]).await;
     let client = np6_tests::client(&server.base_url);
     assert_eq!(
         client
@@ -356,24 +328,36 @@ async fn bodies_are_traced_at_trace_level_only_and_truncated() {
     assert!(line.len() < 1024 + 300, "{} bytes", line.len());
 }
 
-#[tokio::test]
-async fn answers_larger_than_the_cap_are_refused_with_or_without_a_length() {
-    let entries: Vec<String> = (0..100)
+/// A mail redlist of `count` entries, `T00000` upwards, as NP6 sends it.
+fn redlist_of(count: usize) -> Vec<u8> {
+    let entries: Vec<String> = (0..count)
         .map(|i| format!(r#"{{"id":"T{i:05}","origin":1}}"#))
         .collect();
-    let body = format!("[{}]", entries.join(",")).into_bytes();
+    format!("[{}]", entries.join(",")).into_bytes()
+}
+
+/// Asks a server that answers with `fault` for the mail redlist, taking
+/// answers of at most `cap` bytes.
+async fn mail_redlist_capped(
+    fault: &Fault,
+    cap: usize,
+) -> Result<Vec<RedlistEntry>, np6_client::Error> {
+    let server = FaultServer::start(vec![fault.clone()]).await;
+    let client = np6_tests::builder(&server.base_url)
+        .max_response_bytes(cap)
+        .build()
+        .expect("valid");
+    client.get_mail_redlist().send().await
+}
+
+#[tokio::test]
+async fn answers_larger_than_the_cap_are_refused_with_or_without_a_length() {
+    let body = redlist_of(100);
     for fault in [
         Fault::Answer(200, vec![], body.clone()),
         Fault::Chunked(200, body.clone()),
     ] {
-        let server = FaultServer::start(vec![fault.clone()]).await;
-        let client = np6_tests::builder(&server.base_url)
-            .max_response_bytes(1000)
-            .build()
-            .expect("valid");
-        let error = client
-            .get_mail_redlist()
-            .send()
+        let error = mail_redlist_capped(&fault, 1000)
             .await
             .expect_err("too large");
         assert_eq!(
@@ -383,15 +367,7 @@ async fn answers_larger_than_the_cap_are_refused_with_or_without_a_length() {
         );
         assert_eq!(error.attempts(), 1, "not retried");
         // Under the cap, the same answer decodes.
-        let server = FaultServer::start(vec![fault.clone()]).await;
-        let client = np6_tests::builder(&server.base_url)
-            .max_response_bytes(body.len())
-            .build()
-            .expect("valid");
-        assert_eq!(
-            client.get_mail_redlist().send().await.expect("fits").len(),
-            100,
-            "{fault:?}"
-        );
+        let entries = mail_redlist_capped(&fault, body.len()).await.expect("fits");
+        assert_eq!(entries.len(), 100, "{fault:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! error body full of escape sequences is shown with every control
 //! character escaped, while `Error::body` keeps the bytes as received.
 
-use np6_client::{Client, RetryPolicy};
+use np6_tests::OneAnswer;
 
 /// Retitles the terminal, clears the screen, and forges a success line.
 const HOSTILE: &str =
@@ -10,22 +10,15 @@ const HOSTILE: &str =
 
 #[tokio::test]
 async fn an_error_body_with_escape_sequences_is_shown_escaped() {
-    let server = httpmock::MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.path("/targets/redlist/mail");
-            then.status(400)
-                .header("content-type", "text/plain")
-                .body(HOSTILE);
-        })
-        .await;
-    let client = Client::builder()
-        .api_key("test-key")
-        .base_url(server.base_url())
-        .retry(RetryPolicy::disabled())
-        .build()
-        .expect("a client");
-    let error = client
+    let server = OneAnswer::start(|when, then| {
+        when.path("/targets/redlist/mail");
+        then.status(400)
+            .header("content-type", "text/plain")
+            .body(HOSTILE);
+    })
+    .await;
+    let error = server
+        .client()
         .get_mail_redlist()
         .send()
         .await

@@ -5,6 +5,7 @@ pub mod trace;
 
 use std::time::Duration;
 
+use httpmock::{Mock, MockServer, Then, When};
 use np6_client::{Client, RetryPolicy};
 
 /// The key every test client sends; tests assert it never leaks.
@@ -35,4 +36,35 @@ pub fn builder(base_url: &str) -> np6_client::ClientBuilder {
                 .initial_backoff(Duration::from_millis(1))
                 .max_backoff(Duration::from_millis(5)),
         )
+}
+
+/// A mock server with one answer, described as for `MockServer::mock_async`.
+pub struct OneAnswer {
+    server: MockServer,
+    mock: usize,
+}
+
+impl OneAnswer {
+    /// Starts a server whose one mock is what `setup` describes.
+    pub async fn start(setup: impl FnOnce(When, Then)) -> Self {
+        let server = MockServer::start_async().await;
+        let mock = server.mock_async(setup).await.id();
+        Self { server, mock }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The test [`client`] for this server.
+    pub fn client(&self) -> Client {
+        client(&self.base_url())
+    }
+
+    /// Asserts that the mock matched exactly `calls` requests.
+    pub async fn assert_calls(&self, calls: usize) {
+        Mock::new(self.mock, &self.server)
+            .assert_calls_async(calls)
+            .await;
+    }
 }

@@ -1,8 +1,10 @@
 //! The `cargo xtask` binary as a user runs it: exit codes, output formats,
 //! the standalone mock, a stdout closed early.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use serde_json::Value;
 
@@ -62,49 +64,80 @@ fn json_output_lists_fixtures_and_a_summary() {
     assert_eq!(report["summary"]["invalid"], broken_count());
 }
 
-#[test]
-fn mock_serves_the_fixtures_and_logs_each_request() {
-    use std::io::{BufRead, BufReader, Read, Write};
+/// `xtask mock` running on a free port.
+struct MockProcess {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    /// The `host:port` it listens on.
+    address: String,
+}
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["mock", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("xtask mock starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("the base URL line");
-    let address = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_owned();
+impl MockProcess {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["mock", "--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("xtask mock starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("the base URL line");
+        let address = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no URL in {first:?}"))
+            .to_owned();
+        Self {
+            child,
+            stdout,
+            address,
+        }
+    }
 
-    let get = |path: &str, key: bool| {
-        let mut stream = std::net::TcpStream::connect(&address).expect("connects");
-        let key = if key { "X-Key: any\r\n" } else { "" };
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nhost: x\r\n{key}connection: close\r\n\r\n"
-        )
-        .expect("sent");
+    /// Sends `request` on a new connection and reads the answer until the
+    /// server closes it.
+    fn ask(&self, request: &str) -> String {
+        let mut stream = TcpStream::connect(&self.address).expect("connects");
+        stream.write_all(request.as_bytes()).expect("sent");
         let mut answer = String::new();
         stream.read_to_string(&mut answer).expect("read");
         answer
+    }
+
+    /// The next `count` lines of its request log.
+    fn read_log(&mut self, count: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        for _ in 0..count {
+            let mut line = String::new();
+            self.stdout.read_line(&mut line).expect("a log line");
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn mock_serves_the_fixtures_and_logs_each_request() {
+    let mut mock = MockProcess::start();
+    let get = |path: &str, key: bool| {
+        let key = if key { "X-Key: any\r\n" } else { "" };
+        mock.ask(&format!(
+            "GET {path} HTTP/1.1\r\nhost: x\r\n{key}connection: close\r\n\r\n"
+        ))
     };
     assert!(get("/targets/redlist/mail", true).starts_with("HTTP/1.1 200"));
     assert!(get("/targets/redlist/mail", false).starts_with("HTTP/1.1 401"));
     assert!(get("/nowhere", true).starts_with("HTTP/1.1 404"));
 
-    let mut lines = Vec::new();
-    for _ in 0..3 {
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("a log line");
-        lines.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let lines = mock.read_log(3);
     assert!(
         lines[0].contains("fixture=documentation/getMailRedlist-200-two-entries.yaml"),
         "{lines:?}"
@@ -151,29 +184,13 @@ fn a_stdout_closed_early_ends_the_command_quietly() {
 
 #[test]
 fn xtask_mock_refuses_a_huge_body_and_keeps_serving() {
-    use std::io::{BufRead, BufReader, Read, Write};
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["mock", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("xtask mock starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("the base URL line");
-    let address = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_owned();
-
+    let mut mock = MockProcess::start();
     // Idle connections that never send a byte, then a body far over the
     // front server's limit: a 413, and the mock still answers.
     let idle: Vec<_> = (0..64)
-        .map(|_| std::net::TcpStream::connect(&address).expect("connects"))
+        .map(|_| TcpStream::connect(&mock.address).expect("connects"))
         .collect();
-    let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+    let mut stream = TcpStream::connect(&mock.address).expect("connects");
     let huge = 64 << 20;
     write!(
         stream,
@@ -185,23 +202,11 @@ fn xtask_mock_refuses_a_huge_body_and_keeps_serving() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     drop(idle);
 
-    let mut stream = std::net::TcpStream::connect(&address).expect("connects");
-    write!(
-        stream,
-        "GET /targets/redlist/mail HTTP/1.1\r\nhost: x\r\nX-Key: any\r\nconnection: close\r\n\r\n"
-    )
-    .expect("sent");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
+    let answer = mock.ask(
+        "GET /targets/redlist/mail HTTP/1.1\r\nhost: x\r\nX-Key: any\r\nconnection: close\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let mut lines = Vec::new();
-    for _ in 0..2 {
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("a log line");
-        lines.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let lines = mock.read_log(2);
     assert!(
         lines[0].contains("413: request body too large"),
         "{lines:?}"
