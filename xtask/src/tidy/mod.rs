@@ -151,6 +151,65 @@ fn only_secret_rs_exposes_the_key() {
     report(&failures);
 }
 
+/// Files besides `xtask/loopback` that may open a listening socket, with
+/// the reason (ARCHITECTURE.md, "one loopback test server crate").
+const MAY_LISTEN: &[(&str, &str)] = &[
+    (
+        "np6-client/src/mock/standalone.rs",
+        "the product's sandbox server",
+    ),
+    (
+        "np6-client/cli/src/sandbox.rs",
+        "`np6 sandbox`, the product",
+    ),
+    (
+        "np6-client/src/mock/standalone_tests.rs",
+        "the product's sandbox server, under test",
+    ),
+    (
+        "tests/integration/fixture_files.rs",
+        "the product's sandbox server, under test",
+    ),
+    (
+        "tests/integration/proxy.rs",
+        "a proxy that counts connections and serves nothing",
+    ),
+    (
+        "np6-client/src/bulk/tests.rs",
+        "paused time needs the server on the test's own runtime, and the \
+         packaged crate's tests cannot use an unpublished crate",
+    ),
+];
+
+#[test]
+fn tests_and_benchmarks_serve_through_np6_loopback() {
+    let mut failures = Vec::new();
+    let mut listening = BTreeSet::new();
+    for (path, text) in tracked_rust_files() {
+        let listens = code_only(&text).contains("TcpListener");
+        if listens {
+            listening.insert(path.clone());
+        }
+        let allowed =
+            path.starts_with("xtask/loopback/") || MAY_LISTEN.iter().any(|(file, _)| *file == path);
+        if listens && !allowed {
+            failures.push(format!(
+                "{path}: opens a listening socket: serve a test or benchmark through np6-loopback \
+                 (`Server`, `fault`, or `raw` for bytes HTTP would not send), or add the file \
+                 to MAY_LISTEN in xtask/src/tidy/mod.rs with the reason"
+            ));
+        }
+    }
+    for (file, _) in MAY_LISTEN {
+        if !listening.contains(*file) {
+            failures.push(format!(
+                "{file}: in MAY_LISTEN but opens no listening socket (or is gone): remove it from the list"
+            ));
+        }
+    }
+    report(&failures);
+}
+
 #[test]
 fn no_module_imports_another_in_a_circle() {
     let files = tracked_files();
