@@ -277,11 +277,11 @@ fn memory_rows(small: &Export, large: &[Export], n_small: u64, n_large: u64) -> 
         .try_fold(0.0_f64, |max, peak| peak.map(|p| max.max(p)));
     let (memory, memory_detail) = match (&failed, peak_large) {
         (Some(why), _) => (f64::NAN, why.clone()),
-        (None, None) => (f64::NAN, "peak memory unknown off Unix".to_owned()),
+        (None, None) => (f64::NAN, "peak memory unknown off Linux".to_owned()),
         (None, Some(peak)) => (
             peak / MEMORY_TARGET_MIB,
             format!(
-                "{peak:.1} MiB peak RSS (wait4; the largest of {} runs), {}",
+                "{peak:.1} MiB peak RSS (np6's own; the largest of {} runs), {}",
                 large.len(),
                 large
                     .first()
@@ -297,7 +297,7 @@ fn memory_rows(small: &Export, large: &[Export], n_small: u64, n_large: u64) -> 
             l / s,
             format!("{l:.1} MiB vs {s:.1} MiB, every entry once at both sizes"),
         ),
-        _ => (f64::NAN, "peak memory unknown off Unix".to_owned()),
+        _ => (f64::NAN, "peak memory unknown off Linux".to_owned()),
     };
     vec![
         Row {
