@@ -104,11 +104,7 @@ fn wait(
     loop {
         // Read before `wait4`: until it reaps the child, `pid` is the child.
         if last_read.is_none_or(|at| at.elapsed() >= PEAK_EVERY) {
-            let read = std::fs::read_to_string(&status_file).ok();
-            high_water = read
-                .as_deref()
-                .and_then(super::proc::vm_hwm_kib)
-                .or(high_water);
+            high_water = super::proc::peak_rss_kib_in(&status_file).or(high_water);
             last_read = Some(Instant::now());
         }
         // SAFETY: `pid` is this process's child, not reaped yet (only this

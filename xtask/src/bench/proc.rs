@@ -3,15 +3,14 @@
 
 /// The process's peak resident memory (`VmHWM`), in KiB.
 pub fn peak_rss_kib() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .as_deref()
-        .and_then(vm_hwm_kib)
+    peak_rss_kib_in("/proc/self/status")
 }
 
-/// The `VmHWM` line of a `/proc/PID/status` text, in KiB.
-pub fn vm_hwm_kib(status: &str) -> Option<u64> {
-    status
+/// The peak resident memory (`VmHWM`) that the `/proc/PID/status` file
+/// `status` gives, in KiB.
+pub fn peak_rss_kib_in(status: &str) -> Option<u64> {
+    std::fs::read_to_string(status)
+        .ok()?
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
